@@ -1,0 +1,105 @@
+# revokerd — see README.md.  Quick start: `make run`, `make test`.
+
+BUILD	?= build
+CC	?= cc
+PKGS	 = libevent libevent_pthreads rdkafka lmdb jansson libcrypto
+WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+	   -Wformat=2 -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	   -D_GNU_SOURCE -pthread -I. $(SANFLAGS)
+LDFLAGS	+= -pthread $(SANFLAGS)
+PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
+CRITLIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+STORE_SRC	= $(wildcard store/*.c)
+CONS_SRC	= $(wildcard consumers/*.c)
+DAEMON_SRC	= $(filter-out daemon/main.c daemon/revokerctl.c, \
+		    $(wildcard daemon/*.c))
+UNIT_SRC	= $(wildcard tests/unit/*_test.c)
+FUZZ_SRC	= $(wildcard tests/fuzz/*_fuzz.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBS_A	= $(BUILD)/libdaemon.a $(BUILD)/libconsumers.a $(BUILD)/libstore.a
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all run test unit scenario bench asan fuzz lint clean deps deps-test
+
+all: $(BUILD)/revokerd $(BUILD)/revokerctl
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKGCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libstore.a: $(call obj,$(STORE_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libconsumers.a: $(call obj,$(CONS_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libdaemon.a: $(call obj,$(DAEMON_SRC)) $(BUILD)/.keep
+	$(AR) rcs $@ $(filter %.o,$^)
+$(BUILD)/.keep:
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/revokerd: $(BUILD)/daemon/main.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+$(BUILD)/revokerctl: $(BUILD)/daemon/revokerctl.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS) $(CRITLIBS)
+
+# make run: packages, build, then revokerd on its embedded broker.
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@scripts/run-dev.sh $(BUILD)
+
+# make test: packages, build, unit tests, then scenarios on a real Kafka.
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory unit scenario
+
+unit-bins: $(UNIT_BIN)
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+scenario: all
+	@tests/scenario/run.sh $(BUILD)
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BUILD)/store-bench
+	@scripts/bench.sh $(BUILD)
+
+$(BUILD)/store-bench: $(BUILD)/scripts/store_bench.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined" all unit-bins
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory BUILD=build-asan unit scenario
+
+fuzz:
+	@scripts/fuzz.sh
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

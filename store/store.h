@@ -1,0 +1,251 @@
+/*
+ * store: the delegation graph in LMDB.
+ *
+ * Knows LMDB and nothing of JSON, HTTP or Kafka.  Every token known to
+ * the store has a dense 64-bit id, given in the order tokens are first
+ * referenced (issued, named as a parent, or targeted by a revocation).
+ * A token that was referenced but not issued yet is a placeholder.
+ *
+ * Each token has an own status (set by the caller, or REVOKED by a
+ * revocation) and an effective status: the most severe of its own and
+ * its parents' effective statuses (REVOKED > DENIED > PENDING > ACTIVE).
+ * The store keeps effective statuses up to date through every edge, any
+ * depth, inside the write transaction that caused the change.
+ *
+ * Every issued token whose effective status becomes REVOKED inside a
+ * write transaction is recorded, and store_commit() appends one outbox
+ * entry of kind STORE_OUT_CASCADE listing their ids (8 bytes each, host
+ * order); a publisher derives the revocation messages from it with
+ * store_get() and store_cause_get() (revoked is terminal: the data it
+ * reads never changes afterwards).
+ *
+ * Threads: one writer at a time (LMDB); any number of readers, each in
+ * its own read transaction.  A read transaction sees all or nothing of a
+ * write transaction.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_txn;
+
+/* Return codes besides 0 and -1. */
+#define STORE_NOTFOUND	1
+#define STORE_EXISTS	2
+
+/* Statuses, in order of severity. */
+#define STORE_ACTIVE	0
+#define STORE_PENDING	1
+#define STORE_DENIED	2
+#define STORE_REVOKED	3
+
+/* Parent kinds: index into store_token.parent[]. */
+#define STORE_PARENT_SUBJECT	0
+#define STORE_PARENT_ACTOR	1
+#define STORE_PARENT_PREVIOUS	2
+#define STORE_NPARENTS		3
+
+/* Revocation-by-attribute indexes. */
+#define STORE_IDX_SUB		0
+#define STORE_IDX_CLIENT	1
+#define STORE_IDX_ACTOR		2
+#define STORE_NIDX		3
+
+/* Outbox kinds: STORE_OUT_CASCADE is the store's; callers use others. */
+#define STORE_OUT_CASCADE	0
+
+/* The rule code the store sets when an issued token closes a cycle. */
+#define STORE_RULE_CYCLE	255
+
+#define STORE_HASH_LEN		32
+#define STORE_MAX_ACTORS	64
+
+/*
+ * One token as stored.  Strings are NUL-terminated.  In a record filled
+ * by store_get() every pointer points into the database map and is valid
+ * only until the transaction ends.
+ */
+struct store_token {
+	uint64_t	 id;
+	int		 issued;	/* 0: placeholder */
+	uint8_t		 status;	/* effective status */
+	uint8_t		 own;		/* own status */
+	uint8_t		 rule;		/* caller's code for own status */
+	uint8_t		 kind;		/* caller's: access, refresh, ... */
+	uint8_t		 uflags;	/* caller's flags */
+	uint32_t	 cause;		/* if REVOKED: store_cause ref */
+	int64_t		 iat;
+	int64_t		 nbf;		/* 0: none */
+	int64_t		 exp;
+	uint64_t	 parent[STORE_NPARENTS];	/* 0: none */
+	uint64_t	 nchildren;	/* filled by store_get() */
+	const char	*iss;
+	const char	*jti;
+	const char	*sub;
+	const char	*client_id;
+	int		 has_hash;
+	uint8_t		 hash[STORE_HASH_LEN];
+	const void	*claims;	/* caller's opaque blob */
+	size_t		 claims_len;
+};
+
+/*
+ * What store_put() needs beyond the record: the values indexed for
+ * revocation by attribute.  actors[] are the subs of the act chain.
+ */
+struct store_put_args {
+	const struct store_token *tok;
+	const char	*const *actors;
+	size_t		 nactors;
+};
+
+/* A revocation cause: one per revocation event. */
+struct store_cause {
+	const char	*event_id;
+	const char	*reason;	/* "" when none */
+	const char	*iss;		/* of the target */
+	const char	*target;	/* jti, or the sub/client/actor value */
+	int		 target_kind;	/* -1: jti, else STORE_IDX_* */
+	int64_t		 time;
+};
+
+/*
+ * Open (creating if needed) the database in directory dir, with a map of
+ * mapsize bytes (0: a default of 64 GiB, sparse).  Returns NULL and fills
+ * errbuf on failure.  Cost: a few system calls.
+ */
+struct store	*store_open(const char *dir, size_t mapsize, char *errbuf,
+		    size_t errlen);
+/* Close and NULL *sp; accepts NULL.  No transaction may be open. */
+void		 store_close(struct store **sp);
+
+/* Begin a transaction; rdonly 1 for a reader.  0 or -1. */
+int		 store_begin(struct store *, int rdonly, struct store_txn **);
+/* Commit (writing the cascade outbox entry first) and free; NULLs *tp. */
+int		 store_commit(struct store_txn **tp);
+/* Abort and free; nothing of the transaction is visible.  Accepts NULL. */
+void		 store_abort(struct store_txn **tp);
+/* Last LMDB error of the transaction, as text. */
+const char	*store_strerror(struct store_txn *);
+
+/* Applied event ids.  seen: 1 seen, 0 not, -1 error.  mark: 0 or -1. */
+int		 store_event_seen(struct store_txn *, const char *id);
+int		 store_event_mark(struct store_txn *, const char *id);
+
+/*
+ * Consumed offsets: the next offset to read for (topic, partition).
+ * get: 0, STORE_NOTFOUND or -1.
+ */
+int		 store_offset_get(struct store_txn *, const char *topic,
+		    int32_t partition, int64_t *next);
+int		 store_offset_set(struct store_txn *, const char *topic,
+		    int32_t partition, int64_t next);
+
+/* Look a token up.  0, STORE_NOTFOUND or -1.  O(log n). */
+int		 store_lookup(struct store_txn *, const char *iss,
+		    const char *jti, uint64_t *id);
+int		 store_lookup_hash(struct store_txn *,
+		    const uint8_t hash[STORE_HASH_LEN], uint64_t *id);
+/*
+ * Fill *tok for id; 0, STORE_NOTFOUND or -1.  Placeholders have
+ * issued 0 and only iss and jti set (others "" or 0).
+ */
+int		 store_get(struct store_txn *, uint64_t id,
+		    struct store_token *tok);
+/* Id of (iss, jti), creating a placeholder if unknown.  0 or -1. */
+int		 store_ref(struct store_txn *, const char *iss, const char *jti,
+		    uint64_t *id);
+
+/*
+ * Issue a token: write its record (iss, jti and the fields of
+ * args->tok; tok->own and tok->rule give its own status, tok->parent[]
+ * ids from store_ref()), its edges, hash and attribute indexes.  If the
+ * token was a placeholder already revoked, or a revocation rule of
+ * store_rule_add() covers it (iat <= rule time), it is born revoked.
+ * If a parent is among its descendants (a cycle), its own status is set
+ * to DENIED with rule STORE_RULE_CYCLE.  Then its effective status and
+ * its descendants' are brought up to date.
+ * Returns 0, STORE_EXISTS (already issued: nothing written) or -1.
+ * *id gets the token's id.
+ */
+int		 store_put(struct store_txn *, const struct store_put_args *,
+		    uint64_t *id);
+
+/*
+ * Set the own status of an issued token (after re-checking it when a
+ * parent arrived) and bring it and its descendants up to date.  A
+ * REVOKED own status is never lowered.  0 or -1.
+ */
+int		 store_set_own(struct store_txn *, uint64_t id, uint8_t own,
+		    uint8_t rule);
+
+/* Record a revocation cause; *ref gets its reference.  0 or -1. */
+int		 store_cause_add(struct store_txn *, const struct store_cause *,
+		    uint32_t *ref);
+int		 store_cause_get(struct store_txn *, uint32_t ref,
+		    struct store_cause *);
+
+/*
+ * Revoke token id (placeholder or issued) and every descendant, any
+ * depth, each once, iteratively.  Tokens already revoked are skipped.
+ * *nrevoked (may be NULL) gets the count of tokens newly revoked.
+ * O(size of the newly revoked sub-graph).  0 or -1.
+ */
+int		 store_revoke(struct store_txn *, uint64_t id, uint32_t cause,
+		    uint64_t *nrevoked);
+
+/*
+ * Revoke by attribute: every token of issuer iss whose index idx holds
+ * value (sub, client_id, or a sub anywhere in its act chain) with
+ * iat <= time, and their descendants; and remember the rule so that
+ * tokens issued later with iat <= time are born revoked.  0 or -1.
+ */
+int		 store_rule_add(struct store_txn *, int idx, const char *iss,
+		    const char *value, int64_t time, uint32_t cause,
+		    uint64_t *nrevoked);
+
+/*
+ * Call fn for each child id of id (the tokens naming it as a parent),
+ * in id order, while fn returns 0.  Returns 0, fn's non-zero value, or
+ * -1.  The callback may read, not write.
+ */
+int		 store_children(struct store_txn *, uint64_t id,
+		    int (*fn)(void *, uint64_t), void *arg);
+
+/*
+ * Outbox.  add: append an entry (kind, bytes), 0 or -1.  next: the first
+ * entry with seq > after; 0, STORE_NOTFOUND or -1; data valid until the
+ * transaction ends.  del: 0 or -1.  count: entries waiting.
+ */
+int		 store_outbox_add(struct store_txn *, uint8_t kind,
+		    const void *data, size_t len);
+int		 store_outbox_next(struct store_txn *, uint64_t after,
+		    uint64_t *seq, uint8_t *kind, const void **data,
+		    size_t *len);
+int		 store_outbox_del(struct store_txn *, uint64_t seq);
+int		 store_outbox_count(struct store_txn *, uint64_t *n);
+
+/* Counts for stats: tokens by effective status (issued only). */
+struct store_stats {
+	uint64_t	 tokens;	/* issued */
+	uint64_t	 placeholders;
+	uint64_t	 by_status[4];
+	uint64_t	 edges;
+	uint64_t	 events;
+	uint64_t	 outbox;
+	size_t		 map_size;
+	size_t		 map_used;
+};
+int		 store_stats(struct store_txn *, struct store_stats *);
+
+/*
+ * Visit every token in id order (placeholders too), while fn returns 0.
+ * For digests and dumps.  Returns 0, fn's value, or -1.
+ */
+int		 store_foreach(struct store_txn *,
+		    int (*fn)(void *, const struct store_token *), void *arg);
+
+#endif
