@@ -1,0 +1,53 @@
+/*
+ * http: the HTTP API of SPEC section 4 (introspection, revocation,
+ * admin, health, metrics), served by worker threads that each run an
+ * event base and read the store in their own read transactions.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+struct store;
+struct metrics;
+struct http;
+
+struct http_config {
+	const char	*listen;		/* "ADDR:PORT" */
+	const char	*clients_file;		/* NULL: nobody is let in */
+	int		 threads;		/* worker threads */
+	int		 revoke_wait_ms;	/* /revoke: 200 before, 202 after */
+	int		 leeway;		/* seconds, exp/nbf test */
+	int		 audience_restricted;	/* aud must name the caller */
+	size_t		 max_body;		/* bytes */
+	size_t		 max_headers;		/* bytes */
+	int		 timeout;		/* seconds, read/write */
+	int		 max_conns;		/* per worker */
+};
+
+struct http_hooks {
+	/*
+	 * Publish a token.revoked event (JSON payload, key) to the input
+	 * topic.  Called from worker threads; must be thread-safe.
+	 * 0 or -1.
+	 */
+	int		(*submit)(void *arg, const char *key,
+			    const char *payload, size_t len);
+	/* 1 once the consumer has caught up with the input topic. */
+	int		(*ready)(void *arg);
+	void		*arg;
+};
+
+/*
+ * Bind and start the workers.  The store, metrics and hooks must
+ * outlive the server.  NULL and errbuf filled on failure.
+ */
+struct http	*http_start(struct store *, struct metrics *,
+		    const struct http_config *, const struct http_hooks *,
+		    char *errbuf, size_t errlen);
+/* Re-read the clients file; on error keep the old set.  0 or -1. */
+int		 http_reload(struct http *);
+/* Stop accepting, finish the workers, free; NULLs *hp.  Accepts NULL. */
+void		 http_stop(struct http **hp);
+
+#endif
