@@ -147,6 +147,12 @@ int		 store_offset_set(struct store_txn *, const char *topic,
 /* Look a token up.  0, STORE_NOTFOUND or -1.  O(log n). */
 int		 store_lookup(struct store_txn *, const char *iss,
 		    const char *jti, uint64_t *id);
+/*
+ * The token with this jti under any issuer: 0 if exactly one issuer has
+ * it, STORE_NOTFOUND if none, STORE_EXISTS if several (*id untouched).
+ */
+int		 store_lookup_jti(struct store_txn *, const char *jti,
+		    uint64_t *id);
 int		 store_lookup_hash(struct store_txn *,
 		    const uint8_t hash[STORE_HASH_LEN], uint64_t *id);
 /*
