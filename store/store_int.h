@@ -1,0 +1,97 @@
+/* store internals shared by the files of store/; not a public header. */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store/store.h"
+
+#define DB_META		0	/* name -> value */
+#define DB_KEY2ID	1	/* iss\0jti -> id */
+#define DB_JTI2ID	2	/* jti -> id (dup) */
+#define DB_HASH2ID	3	/* sha256 -> id */
+#define DB_TOK		4	/* id -> struct rec + strings */
+#define DB_ST		5	/* id -> struct st */
+#define DB_KIDS		6	/* id -> child id (dup) */
+#define DB_IDX		7	/* kind iss\0value -> id (dup) */
+#define DB_RULES	8	/* kind iss\0value -> struct rule */
+#define DB_EVENTS	9	/* event id -> "" */
+#define DB_OFFSETS	10	/* topic\0 partition -> next offset */
+#define DB_CAUSES	11	/* ref -> struct causerec + strings */
+#define DB_OUTBOX	12	/* seq -> kind + bytes */
+#define DB_COUNT	13
+
+#define ST_ISSUED	0x01
+#define ST_KIDS		0x02
+
+/* The status of a token: 8 bytes, copied in and out (no alignment). */
+struct st {
+	uint8_t		 eff;
+	uint8_t		 own;
+	uint8_t		 rule;
+	uint8_t		 flags;
+	uint32_t	 cause;
+};
+
+/* The fixed head of a token record; strings follow, NUL-terminated. */
+struct rec {
+	int64_t		 iat;
+	int64_t		 nbf;
+	int64_t		 exp;
+	uint64_t	 parent[STORE_NPARENTS];
+	uint8_t		 kind;
+	uint8_t		 uflags;
+	uint8_t		 has_hash;
+	uint8_t		 pad;
+	uint32_t	 claims_len;
+	uint16_t	 slen[4];	/* iss, jti, sub, client_id */
+	uint8_t		 hash[STORE_HASH_LEN];
+};
+
+struct rule {
+	int64_t		 time;
+	uint32_t	 cause;
+	uint32_t	 pad;
+};
+
+/* A growable array of ids. */
+struct idvec {
+	uint64_t	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[DB_COUNT];
+};
+
+struct store_txn {
+	struct store	*s;
+	MDB_txn		*txn;
+	int		 rdonly;
+	int		 rc;		/* last LMDB error */
+	struct idvec	 revoked;	/* issued tokens newly revoked */
+	struct idvec	 queue;		/* scratch for walks */
+};
+
+#define STORE_KEYMAX	511
+
+/* Build a key of up to STORE_KEYMAX bytes from parts joined by NUL. */
+size_t	key_make(uint8_t *out, int prefix, const char *a, const char *b);
+
+int	idvec_push(struct idvec *, uint64_t);
+void	idvec_free(struct idvec *);
+
+/* LMDB result to 0 / STORE_NOTFOUND / -1, remembering the error. */
+int	st_rc(struct store_txn *, int mdbrc);
+int	st_read(struct store_txn *, uint64_t id, struct st *);
+int	st_write(struct store_txn *, uint64_t id, const struct st *);
+int	store_children_count(struct store_txn *, uint64_t id, uint64_t *n);
+int	kids_each(struct store_txn *, uint64_t id, int (*)(void *, uint64_t),
+	    void *);
+int	rec_read_head(struct store_txn *, uint64_t id, struct rec *);
+int	rec_write(struct store_txn *, uint64_t id, const struct store_token *);
+int	meta_next(struct store_txn *, const char *name, uint64_t *val);
+
+#endif

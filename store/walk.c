@@ -1,0 +1,490 @@
+/*
+ * store walks: issuing a token, the revocation cascade, recomputation
+ * of effective statuses, and revocation rules by attribute.
+ *
+ * Everything is iterative over an explicit queue (no recursion that a
+ * deep chain could overflow) and happens inside the caller's write
+ * transaction, so a reader sees all of a cascade or none of it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define RECOMPUTE_MAX	((size_t)1 << 26)
+
+/* An open-addressing set of ids, for walks that may meet a node twice. */
+struct idset {
+	uint64_t	*v;
+	size_t		 cap;
+	size_t		 n;
+};
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Add id (never 0); 1 if it was new, 0 if present, -1 out of memory. */
+static int
+idset_add(struct idset *s, uint64_t id)
+{
+	struct idset ns;
+	size_t i;
+
+	if (s->n * 2 >= s->cap) {
+		ns.cap = s->cap ? s->cap * 2 : 1024;
+		ns.n = 0;
+		if ((ns.v = calloc(ns.cap, sizeof(*ns.v))) == NULL)
+			return -1;
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i] != 0)
+				(void)idset_add(&ns, s->v[i]);
+		free(s->v);
+		*s = ns;
+	}
+	for (i = mix(id) & (s->cap - 1); s->v[i] != 0; i = (i + 1) &
+	    (s->cap - 1))
+		if (s->v[i] == id)
+			return 0;
+	s->v[i] = id;
+	s->n++;
+	return 1;
+}
+
+struct cascade {
+	struct store_txn *t;
+	MDB_cursor	*cur;
+	uint32_t	 cause;
+	uint64_t	 count;
+};
+
+/* Mark one child revoked if it is not; queue it for its own children. */
+static int
+cascade_kid(void *arg, uint64_t kid)
+{
+	struct cascade *c = arg;
+	size_t key = (size_t)kid;
+	MDB_val k = { sizeof(key), &key }, v;
+	struct st st;
+	int rc;
+
+	if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY)) != 0)
+		return st_rc(c->t, rc) == 0 ? 0 : -1;
+	memcpy(&st, v.mv_data, sizeof(st));
+	if (st.eff == STORE_REVOKED)
+		return 0;
+	st.eff = STORE_REVOKED;
+	st.cause = c->cause;
+	v.mv_size = sizeof(st);
+	v.mv_data = &st;
+	if ((rc = mdb_cursor_put(c->cur, &k, &v, MDB_CURRENT)) != 0)
+		return st_rc(c->t, rc) == 0 ? 0 : -1;
+	c->count++;
+	if ((st.flags & ST_ISSUED) && idvec_push(&c->t->revoked, kid) == -1)
+		return -1;
+	if ((st.flags & ST_KIDS) && idvec_push(&c->t->queue, kid) == -1)
+		return -1;
+	return 0;
+}
+
+/* Revoke every descendant of the ids queued in t->queue. */
+static int
+cascade_run(struct store_txn *t, uint32_t cause, uint64_t *count)
+{
+	struct cascade c = { t, NULL, cause, 0 };
+	size_t head = 0;
+	int rc = 0;
+
+	if (mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c.cur) != 0)
+		return -1;
+	while (rc == 0 && head < t->queue.n)
+		rc = kids_each(t, t->queue.v[head++], cascade_kid, &c);
+	mdb_cursor_close(c.cur);
+	t->queue.n = 0;
+	if (count != NULL)
+		*count += c.count;
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
+    uint64_t *nrevoked)
+{
+	struct st st;
+
+	if (nrevoked != NULL)
+		*nrevoked = 0;
+	if (st_read(t, id, &st) != 0)
+		return -1;
+	if (st.eff == STORE_REVOKED) {
+		if (st.own == STORE_REVOKED)
+			return 0;
+		st.own = STORE_REVOKED;
+		return st_write(t, id, &st);
+	}
+	st.eff = st.own = STORE_REVOKED;
+	st.cause = cause;
+	if (st_write(t, id, &st) == -1)
+		return -1;
+	if (nrevoked != NULL)
+		*nrevoked = 1;
+	if ((st.flags & ST_ISSUED) && idvec_push(&t->revoked, id) == -1)
+		return -1;
+	if (!(st.flags & ST_KIDS))
+		return 0;
+	t->queue.n = 0;
+	if (idvec_push(&t->queue, id) == -1)
+		return -1;
+	return cascade_run(t, cause, nrevoked);
+}
+
+/*
+ * The effective status of a token from its own (in *st) and its
+ * parents': the most severe; a revoked one takes the first revoked
+ * parent's cause unless it is revoked by itself.
+ */
+static int
+compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
+{
+	struct st ps;
+	int i;
+
+	st->eff = st->own;
+	for (i = 0; i < STORE_NPARENTS; i++) {
+		if (parent[i] == 0)
+			continue;
+		if (st_read(t, parent[i], &ps) != 0)
+			return -1;
+		if (ps.eff == STORE_REVOKED && st->eff != STORE_REVOKED)
+			st->cause = ps.cause;
+		if (ps.eff > st->eff)
+			st->eff = ps.eff;
+	}
+	return 0;
+}
+
+/*
+ * Recompute the effective status of id; *changed is set when it moved.
+ * Revoked is terminal; a token that becomes revoked is recorded.
+ */
+static int
+recompute(struct store_txn *t, uint64_t id, int *changed)
+{
+	struct st st;
+	struct rec r;
+	uint8_t before;
+
+	*changed = 0;
+	if (st_read(t, id, &st) != 0)
+		return -1;
+	if (st.eff == STORE_REVOKED || !(st.flags & ST_ISSUED))
+		return 0;
+	if (rec_read_head(t, id, &r) != 0)
+		return -1;
+	before = st.eff;
+	if (compute_eff(t, &st, r.parent) == -1)
+		return -1;
+	if (st.eff == before)
+		return 0;
+	*changed = 1;
+	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, id) == -1)
+		return -1;
+	return st_write(t, id, &st);
+}
+
+static int
+queue_kid(void *arg, uint64_t kid)
+{
+	return idvec_push(arg, kid);
+}
+
+/* Bring the descendants of id up to date after id's status moved. */
+static int
+propagate(struct store_txn *t, uint64_t id)
+{
+	struct idvec q = { NULL, 0, 0 };
+	struct st st;
+	size_t head = 0;
+	int changed, rc = 0;
+
+	if (kids_each(t, id, queue_kid, &q) != 0)
+		rc = -1;
+	while (rc == 0 && head < q.n && head < RECOMPUTE_MAX) {
+		id = q.v[head++];
+		if (recompute(t, id, &changed) != 0) {
+			rc = -1;
+			break;
+		}
+		if (changed && st_read(t, id, &st) == 0 &&
+		    (st.flags & ST_KIDS) && kids_each(t, id, queue_kid, &q) != 0)
+			rc = -1;
+	}
+	idvec_free(&q);
+	return rc;
+}
+
+/* Is any of the parents of tok a descendant of id?  1, 0 or -1. */
+static int
+closes_cycle(struct store_txn *t, uint64_t id, const uint64_t *parent)
+{
+	struct idvec q = { NULL, 0, 0 };
+	struct idset seen = { NULL, 0, 0 };
+	size_t head = 0;
+	int i, rc = 0;
+
+	if (idvec_push(&q, id) == -1)
+		return -1;
+	while (rc == 0 && head < q.n && head < RECOMPUTE_MAX) {
+		uint64_t n = q.v[head++];
+
+		for (i = 0; i < STORE_NPARENTS && n != id; i++)
+			if (parent[i] == n)
+				rc = 1;
+		if (rc == 0 && idset_add(&seen, n) == 1 &&
+		    kids_each(t, n, queue_kid, &q) != 0)
+			rc = -1;
+	}
+	idvec_free(&q);
+	free(seen.v);
+	return rc;
+}
+
+/* A revocation rule covering (idx, iss, value) at time iat?  0/1/-1. */
+static int
+rule_match(struct store_txn *t, int idx, const char *iss, const char *value,
+    int64_t iat, uint32_t *cause)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v;
+	struct rule r;
+	int rc;
+
+	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_data = kb;
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	memcpy(&r, v.mv_data, sizeof(r));
+	if (iat > r.time)
+		return 0;
+	*cause = r.cause;
+	return 1;
+}
+
+static int
+idx_add(struct store_txn *t, int idx, const char *iss, const char *value,
+    uint64_t id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v = { sizeof(id), &id };
+	int rc;
+
+	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_data = kb;
+	rc = mdb_put(t->txn, t->s->dbi[DB_IDX], &k, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+/* Index tok under its sub, client and actors; match revocation rules. */
+static int
+index_token(struct store_txn *t, const struct store_put_args *a, uint64_t id,
+    struct st *st)
+{
+	const struct store_token *tok = a->tok;
+	const char *val[2 + STORE_MAX_ACTORS];
+	int kind[2 + STORE_MAX_ACTORS];
+	size_t n = 0, i;
+	uint32_t cause;
+	int m;
+
+	val[n] = tok->sub;
+	kind[n++] = STORE_IDX_SUB;
+	val[n] = tok->client_id;
+	kind[n++] = STORE_IDX_CLIENT;
+	for (i = 0; i < a->nactors && i < STORE_MAX_ACTORS; i++) {
+		val[n] = a->actors[i];
+		kind[n++] = STORE_IDX_ACTOR;
+	}
+	for (i = 0; i < n; i++) {
+		if (val[i] == NULL || val[i][0] == '\0')
+			continue;
+		if (idx_add(t, kind[i], tok->iss, val[i], id) == -1)
+			return -1;
+		m = rule_match(t, kind[i], tok->iss, val[i], tok->iat, &cause);
+		if (m == -1)
+			return -1;
+		if (m == 1 && st->own != STORE_REVOKED) {
+			st->own = STORE_REVOKED;
+			st->cause = cause;
+		}
+	}
+	return 0;
+}
+
+static int
+hash_add(struct store_txn *t, const struct store_token *tok, uint64_t id)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)tok->hash },
+	    v = { sizeof(id), &id };
+	int rc;
+
+	if (!tok->has_hash)
+		return 0;
+	rc = mdb_put(t->txn, t->s->dbi[DB_HASH2ID], &k, &v, MDB_NOOVERWRITE);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+/* Link id under each parent, marking parents as having children. */
+static int
+link_parents(struct store_txn *t, const uint64_t *parent, uint64_t id)
+{
+	size_t pk;
+	MDB_val k = { sizeof(pk), &pk }, v = { sizeof(id), &id };
+	struct st ps;
+	int i, rc;
+
+	for (i = 0; i < STORE_NPARENTS; i++) {
+		if (parent[i] == 0)
+			continue;
+		pk = (size_t)parent[i];
+		rc = mdb_put(t->txn, t->s->dbi[DB_KIDS], &k, &v, MDB_NODUPDATA);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			return st_rc(t, rc);
+		if (st_read(t, parent[i], &ps) != 0)
+			return -1;
+		if (!(ps.flags & ST_KIDS)) {
+			ps.flags |= ST_KIDS;
+			if (st_write(t, parent[i], &ps) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
+{
+	const struct store_token *tok = a->tok;
+	struct st st;
+	uint8_t before;
+	int cyc;
+
+	if (store_ref(t, tok->iss, tok->jti, id) != 0 || st_read(t, *id, &st))
+		return -1;
+	if (st.flags & ST_ISSUED)
+		return STORE_EXISTS;
+	before = st.eff;
+	if (tok->own > st.own) {
+		st.own = tok->own;
+		st.rule = tok->rule;
+	}
+	if (rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id) == -1 ||
+	    link_parents(t, tok->parent, *id) == -1 ||
+	    index_token(t, a, *id, &st) == -1)
+		return -1;
+	st.flags |= ST_ISSUED;
+	if (st.flags & ST_KIDS) {
+		if ((cyc = closes_cycle(t, *id, tok->parent)) == -1)
+			return -1;
+		if (cyc && st.own < STORE_DENIED) {
+			st.own = STORE_DENIED;
+			st.rule = STORE_RULE_CYCLE;
+		}
+	}
+	if (compute_eff(t, &st, tok->parent) == -1 ||
+	    st_write(t, *id, &st) == -1)
+		return -1;
+	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, *id) == -1)
+		return -1;
+	if ((st.flags & ST_KIDS) && st.eff != before)
+		return propagate(t, *id);
+	return 0;
+}
+
+int
+store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
+{
+	struct st st;
+	struct rec r;
+	uint8_t before;
+
+	if (st_read(t, id, &st) != 0 || rec_read_head(t, id, &r) != 0)
+		return -1;
+	if (st.own == STORE_REVOKED || !(st.flags & ST_ISSUED))
+		return 0;
+	if (own == STORE_REVOKED)
+		return -1;	/* revocation goes through store_revoke() */
+	before = st.eff;
+	st.own = own;
+	st.rule = rule;
+	if (compute_eff(t, &st, r.parent) == -1 || st_write(t, id, &st) == -1)
+		return -1;
+	if (st.eff == before)
+		return 0;
+	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, id) == -1)
+		return -1;
+	return (st.flags & ST_KIDS) ? propagate(t, id) : 0;
+}
+
+int
+store_rule_add(struct store_txn *t, int idx, const char *iss,
+    const char *value, int64_t time, uint32_t cause, uint64_t *nrevoked)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v;
+	MDB_cursor *c;
+	struct rule r = { time, cause, 0 }, old;
+	struct idvec ids = { NULL, 0, 0 };
+	struct rec rec;
+	uint64_t id, n;
+	size_t i;
+	int rc;
+
+	if (nrevoked != NULL)
+		*nrevoked = 0;
+	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_data = kb;
+	rc = mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v);
+	if (rc == 0)
+		memcpy(&old, v.mv_data, sizeof(old));
+	if (rc == MDB_NOTFOUND || (rc == 0 && old.time < time)) {
+		v.mv_size = sizeof(r);
+		v.mv_data = &r;
+		rc = mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0);
+	}
+	if (st_rc(t, rc) != 0)
+		return -1;
+	/* Collect first: the cascade writes while a cursor would read. */
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	while (rc == 0) {
+		memcpy(&id, v.mv_data, sizeof(id));
+		if (idvec_push(&ids, id) == -1) {
+			rc = -1;
+			break;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND) {
+		idvec_free(&ids);
+		return rc == -1 ? -1 : st_rc(t, rc);
+	}
+	for (i = 0, rc = 0; i < ids.n && rc == 0; i++) {
+		if ((rc = rec_read_head(t, ids.v[i], &rec)) != 0)
+			break;
+		if (rec.iat > time)
+			continue;
+		rc = store_revoke(t, ids.v[i], cause, &n);
+		if (nrevoked != NULL)
+			*nrevoked += n;
+	}
+	idvec_free(&ids);
+	return rc == 0 ? 0 : -1;
+}
