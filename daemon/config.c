@@ -193,7 +193,7 @@ check_brokers(const char *v, char *errbuf, size_t errlen)
 	size_t i;
 
 	for (i = 0; v[i] != '\0'; i++)
-		if (isspace((unsigned char)v[i]) || iscntrl((unsigned char)v[i]))
+		if (!isgraph((unsigned char)v[i]))
 			break;
 	if (v[i] != '\0' || strchr(v, ':') == NULL) {
 		config_err(errbuf, errlen, "expected HOST:PORT[,...]");
