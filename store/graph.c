@@ -12,6 +12,9 @@
 
 #include "store/store_int.h"
 
+/* Ids in one page of duplicates at most (a 64 KiB page of 8-byte ids). */
+#define KIDS_PAGE	8192
+
 static int
 id_put(struct store_txn *t, int db, uint64_t id, const void *data, size_t len)
 {
@@ -272,7 +275,7 @@ kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
 	size_t key = (size_t)id, i, n;
 	MDB_val k = { sizeof(key), &key }, v;
 	MDB_cursor *c;
-	uint64_t kid;
+	uint64_t kid, page[KIDS_PAGE];
 	int rc, op = MDB_GET_MULTIPLE, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
@@ -281,12 +284,13 @@ kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
 	while (rc == 0 && r == 0) {
 		if ((rc = mdb_cursor_get(c, &k, &v, op)) != 0)
 			break;
+		/* Copy the page out: fn may write, and a write may move it. */
 		n = v.mv_size / sizeof(kid);
-		for (i = 0; i < n && r == 0; i++) {
-			memcpy(&kid, (uint8_t *)v.mv_data + i * sizeof(kid),
-			    sizeof(kid));
-			r = fn(arg, kid);
-		}
+		if (n > KIDS_PAGE)
+			n = KIDS_PAGE;
+		memcpy(page, v.mv_data, n * sizeof(kid));
+		for (i = 0; i < n && r == 0; i++)
+			r = fn(arg, page[i]);
 		op = MDB_NEXT_MULTIPLE;
 	}
 	mdb_cursor_close(c);
