@@ -237,6 +237,9 @@ closes_cycle(struct store_txn *t, uint64_t id, const uint64_t *parent)
 	size_t head = 0;
 	int i, rc = 0;
 
+	for (i = 0; i < STORE_NPARENTS; i++)
+		if (parent[i] == id)
+			return 1;
 	if (idvec_push(&q, id) == -1)
 		return -1;
 	while (rc == 0 && head < q.n && head < RECOMPUTE_MAX) {
@@ -388,6 +391,9 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	    index_token(t, a, *id, &st) == -1)
 		return -1;
 	st.flags |= ST_ISSUED;
+	if (tok->parent[0] == *id || tok->parent[1] == *id ||
+	    tok->parent[2] == *id)
+		st.flags |= ST_KIDS;	/* link_parents() marked it, not st */
 	if (st.flags & ST_KIDS) {
 		if ((cyc = closes_cycle(t, *id, tok->parent)) == -1)
 			return -1;
