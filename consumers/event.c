@@ -23,7 +23,7 @@
 #define EV_REASON_MAX	1024
 #define EV_TIME_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 #define EV_SHOW		64	/* bytes of an untrusted value shown */
-#define EV_PATH_MAX	384	/* "token" + ".act" * (EV_MAX_ACT + 1) */
+#define EV_PATH_MAX	64	/* "parents.previous", "token.act(x64)" */
 #define EV_HASH_B64	43	/* base64url of 32 bytes, no padding */
 
 #define R_JSON		"invalid_json"
@@ -311,31 +311,41 @@ decode_party(struct dec *d, json_t *v, const char *pre, struct ev_party *p)
 	return (0);
 }
 
+/* The path of act level i (0: outermost) in path[EV_PATH_MAX]. */
+static int
+act_path(char *path, const char *pre, size_t i)
+{
+	const char	*dot = *pre != '\0' ? "." : "";
+	int		 n;
+
+	if (i < 4)
+		n = snprintf(path, EV_PATH_MAX, "%s%s%.*s", pre, dot,
+		    (int)(4 * i + 3), "act.act.act.act");
+	else
+		n = snprintf(path, EV_PATH_MAX, "%s%sact(x%zu)", pre, dot,
+		    i + 1);
+	if (n < 0 || n >= EV_PATH_MAX)
+		return (-1);
+	return (0);
+}
+
 /* The act chain, outermost first, at most EV_MAX_ACT levels. */
 static int
 decode_act(struct dec *d, json_t *obj, const char *pre, struct ev_token *tok)
 {
 	char	 path[EV_PATH_MAX];
 	json_t	*v;
-	size_t	 plen;
-	int	 n;
 
-	n = snprintf(path, sizeof(path), "%s%sact", pre, *pre ? "." : "");
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return (fail_at(d, R_BAD, pre, "act", "path too long"));
-	plen = (size_t)n;
 	for (v = json_object_get(obj, "act"); v != NULL;
 	    v = json_object_get(v, "act")) {
 		if (tok->nact == EV_MAX_ACT)
-			return (fail_at(d, R_BAD, path, "",
+			return (fail_at(d, R_BAD, pre, "act",
 			    "nests deeper than %d levels", EV_MAX_ACT));
+		if (act_path(path, pre, tok->nact) == -1)
+			return (fail_at(d, R_BAD, pre, "act", "bad path"));
 		if (decode_party(d, v, path, &tok->act[tok->nact]) == -1)
 			return (-1);
 		tok->nact++;
-		if (plen + 4 < sizeof(path)) {
-			memcpy(path + plen, ".act", 5);
-			plen += 4;
-		}
 	}
 	return (0);
 }
