@@ -1,0 +1,39 @@
+/* apply internals shared by apply.c and outputs.c; not a public header. */
+#ifndef APPLY_INT_H
+#define APPLY_INT_H
+
+#include "consumers/apply.h"
+#include "consumers/event.h"
+#include "consumers/profile.h"
+
+struct store_txn;
+
+struct apply {
+	struct apply_config	 cfg;
+	struct profile_config	 pcfg;
+	struct apply_counts	 counts;
+};
+
+/* A stored parent as the profile sees it; json owns tok's strings. */
+struct pview {
+	struct profile_parent	 p;
+	struct ev_token		 tok;
+	void			*json;
+};
+
+int	pviews_load(struct store_txn *, const uint64_t *pid,
+	    struct pview pv[EV_NPARENTS],
+	    struct profile_parent pp[EV_NPARENTS]);
+void	pviews_free(struct pview pv[EV_NPARENTS]);
+
+/* Outbox writers (outputs.c). */
+int	violations_emit(struct apply *, struct store_txn *,
+	    const char *event_id, uint64_t id, const struct profile_result *);
+int	cycle_check(struct apply *, struct store_txn *, const char *event_id,
+	    uint64_t id);
+int	recheck_children(struct apply *, struct store_txn *,
+	    const char *event_id, uint64_t id);
+int	dlq_emit(struct store_txn *, const struct apply_msg *,
+	    const char *reason);
+
+#endif
