@@ -470,16 +470,15 @@ verify(struct auth_ctx *c, const char *v, size_t len)
 }
 
 int
-auth_check(struct auth_ctx *c, const char *authz, int role,
+auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
     const char **client)
 {
 	struct auth_slot	*s;
 	uint8_t			 mac[MAC_LEN];
-	size_t			 len;
 	int			 i;
 
 	ctx_sync(c);
-	if (authz == NULL || (len = strlen(authz)) > AUTH_MAX_HDR ||
+	if (authz == NULL || len > AUTH_MAX_HDR ||
 	    hdr_mac(c, authz, len, mac) == -1)
 		return (AUTH_UNAUTHORIZED);
 	s = &c->slot[(mac[0] | (mac[1] << 8)) % AUTH_CACHE_SLOTS];

@@ -53,15 +53,15 @@ size_t		 auth_count(struct auth *);
 struct auth_ctx	*auth_ctx_new(struct auth *);
 void		 auth_ctx_free(struct auth_ctx **cp);
 /*
- * Check an Authorization header value (NULL when absent) for role (an
- * AUTH_ROLE_* bit).  AUTH_OK, AUTH_UNAUTHORIZED or AUTH_FORBIDDEN;
+ * Check an Authorization header value of len bytes (NULL when absent;
+ * need not be NUL-terminated) for role (an AUTH_ROLE_* bit).  AUTH_OK, AUTH_UNAUTHORIZED or AUTH_FORBIDDEN;
  * *client (may be NULL) gets the client id on AUTH_OK and
  * AUTH_FORBIDDEN, valid until the next call on this context.  Cost: a
  * HMAC on a cache hit, one crypt(3) on a miss.  Not thread-safe: one
  * context per thread.
  */
 int		 auth_check(struct auth_ctx *, const char *authorization,
-		    int role, const char **client);
+		    size_t len, int role, const char **client);
 void		 auth_ctx_stats(const struct auth_ctx *, struct auth_stats *);
 
 #endif

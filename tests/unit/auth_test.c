@@ -28,6 +28,12 @@
 #define NOBODY	"Basic bm9ib2R5OnMzY3JldA=="
 
 static char	 path[64];
+
+static int
+chk(struct auth_ctx *c, const char *hdr, int role, const char **id)
+{
+	return (auth_check(c, hdr, hdr == NULL ? 0 : strlen(hdr), role, id));
+}
 static struct auth *a;
 static char	 err[256];
 
@@ -108,19 +114,19 @@ Test(auth, verifies_sha512_yescrypt_bcrypt)
 	write_file("rs:" H6 ":introspect\nad:" HY ":admin\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(c = auth_ctx_new(a));
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, &id),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, &id),
 	    AUTH_OK);
 	cr_expect_str_eq(id, "rs");
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
 	    AUTH_FORBIDDEN);
-	cr_expect_eq(auth_check(c, AD_OK, AUTH_ROLE_ADMIN, &id), AUTH_OK);
+	cr_expect_eq(chk(c, AD_OK, AUTH_ROLE_ADMIN, &id), AUTH_OK);
 	cr_expect_str_eq(id, "ad");
-	cr_expect_eq(auth_check(c, AD_OK, AUTH_ROLE_REVOKE, NULL),
+	cr_expect_eq(chk(c, AD_OK, AUTH_ROLE_REVOKE, NULL),
 	    AUTH_FORBIDDEN);
 	write_file("bc:" H2B ":revoke\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
 	/* base64("bc:s3cret") */
-	cr_expect_eq(auth_check(c, "Basic YmM6czNjcmV0", AUTH_ROLE_REVOKE,
+	cr_expect_eq(chk(c, "Basic YmM6czNjcmV0", AUTH_ROLE_REVOKE,
 	    NULL), AUTH_OK);
 	auth_ctx_free(&c);
 	cr_expect_null(c);
@@ -139,13 +145,13 @@ Test(auth, refuses_wrong_or_malformed_credentials)
 	write_file("rs:" H6 ":introspect\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(c = auth_ctx_new(a));
-	cr_expect_eq(auth_check(c, NULL, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, NULL, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_UNAUTHORIZED);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_eq(auth_check(c, bad[i], AUTH_ROLE_INTROSPECT, NULL),
+		cr_expect_eq(chk(c, bad[i], AUTH_ROLE_INTROSPECT, NULL),
 		    AUTH_UNAUTHORIZED, "accepted: %s", bad[i]);
 	/* The scheme is case-insensitive (RFC 7617). */
-	cr_expect_eq(auth_check(c, "basic cnM6czNjcmV0", AUTH_ROLE_INTROSPECT,
+	cr_expect_eq(chk(c, "basic cnM6czNjcmV0", AUTH_ROLE_INTROSPECT,
 	    NULL), AUTH_OK);
 	auth_ctx_free(&c);
 }
@@ -169,9 +175,9 @@ Test(auth, generated_hashes_verify)
 		cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s",
 		    err);
 		cr_assert_not_null(c = auth_ctx_new(a));
-		cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_REVOKE, NULL),
+		cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_REVOKE, NULL),
 		    AUTH_OK, "%s", cd.output);
-		cr_expect_eq(auth_check(c, RS_BAD, AUTH_ROLE_REVOKE, NULL),
+		cr_expect_eq(chk(c, RS_BAD, AUTH_ROLE_REVOKE, NULL),
 		    AUTH_UNAUTHORIZED);
 		auth_ctx_free(&c);
 	}
@@ -185,13 +191,13 @@ Test(auth, cache_hit_after_verify_and_reload_invalidates)
 	write_file("rs:" H6 ":introspect\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(c = auth_ctx_new(a));
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_OK);
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_OK);
-	cr_expect_eq(auth_check(c, RS_BAD, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_BAD, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_UNAUTHORIZED);
-	cr_expect_eq(auth_check(c, RS_BAD, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_BAD, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_UNAUTHORIZED);
 	auth_ctx_stats(c, &st);
 	cr_expect_eq(st.verifies, 2);
@@ -199,7 +205,7 @@ Test(auth, cache_hit_after_verify_and_reload_invalidates)
 
 	/* The same file again: a new generation, verified afresh. */
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_OK);
 	auth_ctx_stats(c, &st);
 	cr_expect_eq(st.verifies, 3);
@@ -207,17 +213,17 @@ Test(auth, cache_hit_after_verify_and_reload_invalidates)
 	/* A new password: the cached header no longer gets in. */
 	write_file("rs:" HY ":admin\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_FORBIDDEN);
 	write_file("other:" HY ":admin\n");
 	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
 	    AUTH_UNAUTHORIZED);
 	/* A failed load keeps the set and the cache. */
 	write_file("broken\n");
 	cr_expect_eq(auth_load(a, path, err, sizeof(err)), -1);
 	auth_ctx_stats(c, &st);
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_ADMIN, NULL),
 	    AUTH_UNAUTHORIZED);
 	auth_ctx_free(&c);
 }
@@ -228,7 +234,7 @@ Test(auth, empty_set_lets_nobody_in)
 
 	cr_assert_eq(auth_load(a, NULL, err, sizeof(err)), 0);
 	cr_assert_not_null(c = auth_ctx_new(a));
-	cr_expect_eq(auth_check(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
 	    AUTH_UNAUTHORIZED);
 	auth_ctx_free(&c);
 	auth_ctx_free(NULL);
