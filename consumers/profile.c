@@ -57,10 +57,9 @@ static const char *const rule_names[RULE_MAX] = {
 	[RULE_REVOKED] = "revoked",
 };
 
+/* Indexed by EV_PARENT_*. */
 static const char *const parent_names[EV_NPARENTS] = {
-	[EV_PARENT_SUBJECT] = "subject",
-	[EV_PARENT_ACTOR] = "actor",
-	[EV_PARENT_PREVIOUS] = "previous",
+	"subject", "actor", "previous"
 };
 
 static void	db_fmt(struct dbuf *, const char *, ...)
@@ -75,8 +74,6 @@ profile_rule_name(int rule)
 		return "";
 	return rule_names[rule];
 }
-
-/* ---- details -------------------------------------------------------- */
 
 static void
 db_put(struct dbuf *b, const char *p, size_t n)
@@ -222,24 +219,37 @@ db_qval(struct dbuf *b, const char *v)
 	db_put(b, "\"", 1);
 }
 
-/* ["a","b"], at most LIST_MAX values shown. */
+/* ["a","b"]: the first of total values, at most LIST_MAX shown. */
 static void
-db_list(struct dbuf *b, const char *const *v, size_t n)
+db_list(struct dbuf *b, const char *const *v, size_t total)
 {
 	size_t	 i;
 
 	db_put(b, "[", 1);
-	for (i = 0; i < n && i < LIST_MAX; i++) {
+	for (i = 0; i < total && i < LIST_MAX; i++) {
 		if (i > 0)
 			db_put(b, ",", 1);
 		db_qval(b, v[i]);
 	}
-	if (n > LIST_MAX)
-		db_fmt(b, ",...%zu more", n - LIST_MAX);
+	if (total > LIST_MAX)
+		db_fmt(b, ",...%zu more", total - LIST_MAX);
 	db_put(b, "]", 1);
 }
 
-/* ---- results -------------------------------------------------------- */
+/* The subs of an act chain, after first (if not NULL), as a list. */
+static void
+db_chain(struct dbuf *b, const char *first, const struct ev_party *p,
+    size_t n)
+{
+	const char	*v[LIST_MAX];
+	size_t		 i, k = 0;
+
+	if (first != NULL)
+		v[k++] = first;
+	for (i = 0; i < n && k < LIST_MAX; i++)
+		v[k++] = p[i].sub;
+	db_list(b, v, n + (first != NULL));
+}
 
 /*
  * Start violation rule; deny: whether it makes the token's own status
@@ -311,8 +321,6 @@ actor_of(const struct pctx *c, const char **actor)
 	return 0;
 }
 
-/* ---- parent_inactive ------------------------------------------------ */
-
 static void
 parent_dead(struct pctx *c, int i, int deny, const char *what, int64_t when)
 {
@@ -353,8 +361,6 @@ check_parent_inactive(struct pctx *c)
 			parent_dead(c, i, 1, "is denied", INT64_MIN);
 	}
 }
-
-/* ---- the exchange rules --------------------------------------------- */
 
 static void
 check_subject_audience(struct pctx *c)
@@ -467,7 +473,7 @@ chain_cmp(struct dbuf *b, const struct ev_party *got, size_t ngot,
 	size_t	 i;
 
 	if (ngot != nwant) {
-		db_fmt(b, "act has %zu levels, expected %zu", ngot + off,
+		db_fmt(b, "act depth %zu, expected %zu", ngot + off,
 		    nwant + off);
 		return -1;
 	}
@@ -482,15 +488,20 @@ chain_cmp(struct dbuf *b, const struct ev_party *got, size_t ngot,
 static void
 check_act_missing(struct pctx *c)
 {
+	const char	*actor;
 	struct dbuf	 b;
 
 	if (!c->p[EV_PARENT_ACTOR].named && c->cfg->allow_impersonation)
 		return;
 	viol_add(c, RULE_ACT_CHAIN_MISMATCH, 1, &b);
-	if (c->p[EV_PARENT_ACTOR].named)
+	if (c->p[EV_PARENT_ACTOR].named) {
 		db_str(&b, "token has no act, but an actor token was given: "
 		    "act must name the actor");
-	else {
+		if (actor_of(c, &actor) == 0) {
+			db_str(&b, " ");
+			db_val(&b, actor);
+		}
+	} else {
 		db_str(&b, "token has no act: impersonation of ");
 		db_val(&b, c->tok->sub);
 		db_str(&b, " by client ");
@@ -522,11 +533,13 @@ check_act_chain(struct pctx *c)
 		return;
 	viol_add(c, RULE_ACT_CHAIN_MISMATCH, 1, &b);
 	db_str(&b, tmp);
-	db_str(&b, " (act must be the actor, then the subject token's act)");
+	db_str(&b, ": act subs ");
+	db_chain(&b, NULL, t->act, t->nact);
+	db_str(&b, ", expected ");
+	db_chain(&b, actor, s->act, s->nact);
+	db_str(&b, " (the actor, then the subject token's act)");
 	db_finish(&b);
 }
-
-/* ---- the other rules ------------------------------------------------ */
 
 static void
 check_lifetime(struct pctx *c)
@@ -593,6 +606,10 @@ scope_extra(struct dbuf *b, const char *have, const char *grant)
 	return n;
 }
 
+/*
+ * scope against the subject's (exchange) or the previous token's
+ * (refresh).  A subject parent bounds the scope whatever the grant_type.
+ */
 static void
 scope_against(struct pctx *c, int i)
 {
@@ -618,17 +635,6 @@ scope_against(struct pctx *c, int i)
 		db_qval(&b, pt->scope);
 	}
 	db_finish(&b);
-}
-
-/*
- * Against the subject (exchange) and the previous token (refresh).  A
- * subject parent bounds the scope whatever the grant_type says.
- */
-static void
-check_scope(struct pctx *c)
-{
-	scope_against(c, EV_PARENT_SUBJECT);
-	scope_against(c, EV_PARENT_PREVIOUS);
 }
 
 static int
@@ -713,7 +719,7 @@ check_depth(struct pctx *c)
 	if (c->tok->nact <= (size_t)max)
 		return;
 	viol_add(c, RULE_DEPTH_EXCEEDED, 1, &b);
-	db_fmt(&b, "act chain has %zu levels, more than the maximum %d",
+	db_fmt(&b, "act chain depth %zu is more than the maximum %d",
 	    c->tok->nact, max);
 	db_finish(&b);
 }
@@ -768,7 +774,8 @@ profile_check(const struct profile_config *cfg, const struct ev_token *tok,
 	check_parent_inactive(&c);
 	check_exchange(&c);
 	check_lifetime(&c);
-	check_scope(&c);
+	scope_against(&c, EV_PARENT_SUBJECT);
+	scope_against(&c, EV_PARENT_PREVIOUS);
 	check_refresh(&c);
 	check_depth(&c);
 	if (cfg->mode == PROFILE_AUDIT)
