@@ -37,6 +37,14 @@ struct kafka_mock *kafka_mock_start(const char *const *topics, size_t ntopics,
 void		 kafka_mock_stop(struct kafka_mock **);
 
 /*
+ * Create those of topics that do not exist yet on brokers, with
+ * `partitions` partitions each.  0 or -1 with errbuf.
+ */
+int		 kafka_create_topics(const char *brokers,
+		    const char *const *topics, size_t n, int partitions,
+		    char *errbuf, size_t errlen);
+
+/*
  * Read topic on brokers from the first offset of every partition to the
  * high watermark seen at the start, calling fn for each message in
  * partition order (fn returns 0 to go on, non-zero to stop).  progress
@@ -47,5 +55,56 @@ int		 kafka_read_topic(const char *brokers, const char *topic,
 		    int (*fn)(void *, const struct kafka_msg *), void *arg,
 		    void (*progress)(void *, uint64_t done, uint64_t total),
 		    char *errbuf, size_t errlen);
+
+/*
+ * The input source: all partitions of one topic, assigned directly.
+ * new: NULL and errbuf on failure.  start: assign every partition at
+ * the offset offset_of() gives (-1: the beginning); 0 or -1.
+ */
+struct kafka_in;
+struct kafka_in	*kafka_in_new(const char *brokers, const char *topic,
+		    char *errbuf, size_t errlen);
+int		 kafka_in_start(struct kafka_in *,
+		    int64_t (*offset_of)(void *, int32_t partition), void *arg,
+		    char *errbuf, size_t errlen);
+/* A descriptor that turns readable when messages wait; -1 if none. */
+int		 kafka_in_fd(struct kafka_in *);
+/* Drain the wake-up descriptor. */
+void		 kafka_in_ack(struct kafka_in *);
+/*
+ * Hand up to max waiting messages to fn in one call (without
+ * blocking); errors of the consumer are logged.  Returns the count
+ * handed, or -1 when fn failed: the caller must then stop (its state
+ * and offsets are in its store, from which a restart resumes).
+ */
+long		 kafka_in_poll(struct kafka_in *, size_t max,
+		    int (*fn)(void *, const struct kafka_msg *, size_t n),
+		    void *arg);
+/*
+ * Messages behind the high watermarks, and 1 in *known when every
+ * partition has reported one.  Cheap (cached by librdkafka).
+ */
+int64_t		 kafka_in_lag(struct kafka_in *, int *known);
+void		 kafka_in_free(struct kafka_in **);
+
+/*
+ * The output sink: an idempotent producer.  send copies the message;
+ * tag comes back with its delivery report.  send returns 0, 1 when the
+ * local queue is full (poll, then retry), or -1.
+ */
+struct kafka_out;
+struct kafka_out *kafka_out_new(const char *brokers,
+		    void (*dr)(void *, uint64_t tag, int ok), void *arg,
+		    char *errbuf, size_t errlen);
+int		 kafka_out_send(struct kafka_out *, const char *topic,
+		    const void *key, size_t klen, const void *val, size_t vlen,
+		    uint64_t tag);
+/* Serve delivery reports (calls dr); never blocks when timeout is 0. */
+void		 kafka_out_poll(struct kafka_out *, int timeout_ms);
+/* Messages not yet acknowledged by the broker. */
+int		 kafka_out_len(struct kafka_out *);
+/* Wait up to timeout_ms for every message; 0 if all went, else -1. */
+int		 kafka_out_flush(struct kafka_out *, int timeout_ms);
+void		 kafka_out_free(struct kafka_out **);
 
 #endif
