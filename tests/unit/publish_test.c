@@ -1,0 +1,487 @@
+/*
+ * publish_test: outbox entries to messages, over a fresh LMDB store:
+ * a three-level cascade (fields, id, path, depth), a revocation by
+ * attribute, a token born revoked, dead letters and violations as is.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "consumers/apply.h"
+#include "consumers/publish.h"
+#include "store/store.h"
+
+#define ISS	"https://idp.example"
+#define MAXMSG	32
+
+struct msg {
+	int	 topic;
+	char	*key;		/* NULL: none */
+	char	*val;
+	json_t	*json;		/* val parsed, for revocations */
+};
+
+static char		 dir[] = "/tmp/publish_test.XXXXXX";
+static struct store	*st;
+static struct msg	 msgs[MAXMSG];
+static size_t		 nmsgs;
+
+static void
+setup(void)
+{
+	char	err[256];
+
+	cr_assert_not_null(mkdtemp(dir));
+	st = store_open(dir, (size_t)1 << 26, err, sizeof(err));
+	cr_assert_not_null(st, "store_open: %s", err);
+}
+
+static void
+reset_msgs(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nmsgs; i++) {
+		free(msgs[i].key);
+		free(msgs[i].val);
+		json_decref(msgs[i].json);
+	}
+	nmsgs = 0;
+}
+
+static void
+teardown(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 p[512];
+
+	store_close(&st);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && snprintf(p, sizeof(p),
+			    "%s/%s", dir, de->d_name) < (int)sizeof(p))
+				unlink(p);
+		closedir(d);
+	}
+	rmdir(dir);
+	reset_msgs();
+}
+
+TestSuite(publish, .init = setup, .fini = teardown);
+
+static int
+collect(void *arg, int topic, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct msg	*m;
+
+	(void)arg;
+	cr_assert_lt(nmsgs, MAXMSG);
+	m = &msgs[nmsgs++];
+	m->topic = topic;
+	m->key = key != NULL ? strndup(key, klen) : NULL;
+	m->val = strndup(val, vlen);
+	cr_assert_not_null(m->val);
+	cr_assert_eq(strlen(m->val), vlen, "NUL inside the message");
+	m->json = json_loadb(val, vlen, JSON_REJECT_DUPLICATES, NULL);
+	return (0);
+}
+
+static int
+refuse(void *arg, int topic, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	(void)arg, (void)topic, (void)key, (void)klen, (void)val, (void)vlen;
+	return (-1);
+}
+
+static struct store_txn *
+begin(int rdonly)
+{
+	struct store_txn	*t = NULL;
+
+	cr_assert_eq(store_begin(st, rdonly, &t), 0);
+	return (t);
+}
+
+static void
+commit(struct store_txn **t)
+{
+	cr_assert_eq(store_commit(t), 0);
+}
+
+/* Issue (ISS, jti) with its subject, actor and previous parents. */
+static uint64_t
+put(struct store_txn *t, const char *jti, const char *sub,
+    const char *subject, const char *actor, const char *previous)
+{
+	const char		*par[STORE_NPARENTS] = { subject, actor, previous };
+	struct store_token	 tok;
+	struct store_put_args	 a;
+	uint64_t		 id;
+	int			 i;
+
+	memset(&tok, 0, sizeof(tok));
+	tok.iss = ISS;
+	tok.jti = jti;
+	tok.sub = sub;
+	tok.client_id = "client-a";
+	tok.own = STORE_ACTIVE;
+	tok.iat = 1764380000;
+	tok.exp = 1764380900;
+	for (i = 0; i < STORE_NPARENTS; i++)
+		if (par[i] != NULL)
+			cr_assert_eq(store_ref(t, ISS, par[i], &tok.parent[i]),
+			    0);
+	memset(&a, 0, sizeof(a));
+	a.tok = &tok;
+	cr_assert_eq(store_put(t, &a, &id), 0, "store_put %s", jti);
+	return (id);
+}
+
+static uint32_t
+cause(struct store_txn *t, const char *event, const char *target, int kind,
+    const char *reason)
+{
+	struct store_cause	c;
+	uint32_t		ref;
+
+	memset(&c, 0, sizeof(c));
+	c.event_id = event;
+	c.reason = reason;
+	c.iss = ISS;
+	c.target = target;
+	c.target_kind = kind;
+	c.time = 1764380100;
+	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
+	return (ref);
+}
+
+/* Publish every outbox entry; returns the total of publish_entry(). */
+static long
+drain(void)
+{
+	struct store_txn	*t = begin(1);
+	const void		*data;
+	uint64_t		 seq = 0;
+	uint8_t			 kind;
+	size_t			 len;
+	long			 n, total = 0;
+
+	while (store_outbox_next(t, seq, &seq, &kind, &data, &len) == 0) {
+		n = publish_entry(t, kind, data, len, collect, NULL);
+		cr_assert_geq(n, 0, "publish_entry kind %u", kind);
+		total += n;
+	}
+	store_abort(&t);
+	return (total);
+}
+
+static struct msg *
+find(const char *jti)
+{
+	const char	*j;
+	size_t		 i;
+
+	for (i = 0; i < nmsgs; i++) {
+		if (msgs[i].topic != PUB_REVOCATIONS)
+			continue;
+		cr_assert_not_null(msgs[i].json, "invalid JSON: %s",
+		    msgs[i].val);
+		j = json_string_value(json_object_get(msgs[i].json, "jti"));
+		if (j != NULL && strcmp(j, jti) == 0)
+			return (&msgs[i]);
+	}
+	cr_assert_fail("no revocation for %s", jti);
+	return (NULL);
+}
+
+static const char *
+sget(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+/* Check depth and path of the message for jti: path is NULL-ended. */
+static void
+check_path(const char *jti, const char *const *path)
+{
+	struct msg	*m = find(jti);
+	json_t		*p;
+	size_t		 i, n;
+
+	for (n = 0; path[n] != NULL; n++)
+		;
+	p = json_object_get(m->json, "path");
+	cr_assert(json_is_array(p), "%s", m->val);
+	cr_assert_eq(json_array_size(p), n, "%s", m->val);
+	for (i = 0; i < n; i++)
+		cr_assert_str_eq(json_string_value(json_array_get(p, i)),
+		    path[i], "%s", m->val);
+	cr_assert_eq(json_integer_value(json_object_get(m->json, "depth")),
+	    (json_int_t)n - 1, "%s", m->val);
+	cr_assert_str_eq(m->key, jti);
+}
+
+/* t-user <- t-orch <- t-agent (subject edges); t-cc stays active. */
+static void
+chain(void)
+{
+	struct store_txn	*t = begin(0);
+	uint64_t		 root;
+
+	root = put(t, "t-user", "user-123", NULL, NULL, NULL);
+	put(t, "t-orch", "user-123", "t-user", NULL, NULL);
+	put(t, "t-cc", "agent-a", NULL, NULL, NULL);
+	put(t, "t-agent", "user-123", "t-orch", "t-cc", NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_revoke(t, root, cause(t, "e-2001", "t-user", -1,
+	    "logout"), NULL), 0);
+	commit(&t);
+}
+
+Test(publish, revocation_id_vector)
+{
+	char	id[65];
+
+	publish_revocation_id("e-2001", ISS, "t-user", id);
+	cr_assert_str_eq(id, "cbb5be2bba36281d7fa021b0cf001c1b18a714e793066ad1"
+	    "ffe249bf7e86d71c");
+	publish_revocation_id("e-2001", ISS, "t-use", id);
+	cr_assert_str_neq(id, "cbb5be2bba36281d7fa021b0cf001c1b18a714e793066a"
+	    "d1ffe249bf7e86d71c");
+}
+
+Test(publish, cascade_three_levels)
+{
+	static const char *const p0[] = { "t-user", NULL };
+	static const char *const p1[] = { "t-user", "t-orch", NULL };
+	static const char *const p2[] = { "t-user", "t-orch", "t-agent", NULL };
+
+	chain();
+	cr_assert_eq(drain(), 3);
+	cr_assert_eq(nmsgs, 3);
+	check_path("t-user", p0);
+	check_path("t-orch", p1);
+	check_path("t-agent", p2);
+}
+
+Test(publish, cascade_message_exact)
+{
+	char	want[1024], id[65];
+	int	n;
+
+	chain();
+	drain();
+	publish_revocation_id("e-2001", ISS, "t-agent", id);
+	n = snprintf(want, sizeof(want), "{\"v\":1,\"type\":\"token.revoked\","
+	    "\"id\":\"%s\",\"time\":1764380100,\"iss\":\"" ISS "\","
+	    "\"jti\":\"t-agent\",\"sub\":\"user-123\",\"client_id\":\"client-a\","
+	    "\"cause\":{\"event\":\"e-2001\",\"jti\":\"t-user\","
+	    "\"reason\":\"logout\"},\"depth\":2,"
+	    "\"path\":[\"t-user\",\"t-orch\",\"t-agent\"]}", id);
+	cr_assert(n > 0 && (size_t)n < sizeof(want));
+	cr_assert_str_eq(find("t-agent")->val, want);
+}
+
+Test(publish, cascade_fields)
+{
+	struct msg	*m;
+	json_t		*c;
+	char		 id[65];
+
+	chain();
+	drain();
+	m = find("t-orch");
+	publish_revocation_id("e-2001", ISS, "t-orch", id);
+	cr_assert_eq(json_integer_value(json_object_get(m->json, "v")), 1);
+	cr_assert_str_eq(sget(m->json, "type"), "token.revoked");
+	cr_assert_str_eq(sget(m->json, "id"), id);
+	cr_assert_eq(json_integer_value(json_object_get(m->json, "time")),
+	    1764380100);
+	cr_assert_str_eq(sget(m->json, "iss"), ISS);
+	cr_assert_str_eq(sget(m->json, "sub"), "user-123");
+	cr_assert_str_eq(sget(m->json, "client_id"), "client-a");
+	c = json_object_get(m->json, "cause");
+	cr_assert_str_eq(sget(c, "event"), "e-2001");
+	cr_assert_str_eq(sget(c, "jti"), "t-user");
+	cr_assert_str_eq(sget(c, "reason"), "logout");
+	cr_assert_eq(json_object_size(c), 3);
+}
+
+/* Publishing the same entry twice gives the same ids (de-duplication). */
+Test(publish, deterministic)
+{
+	char	*first;
+
+	chain();
+	drain();
+	first = strdup(find("t-agent")->val);
+	reset_msgs();
+	drain();
+	cr_assert_str_eq(find("t-agent")->val, first);
+	free(first);
+}
+
+/* A token with a live subject and a revoked actor: path via the actor. */
+Test(publish, path_through_actor_edge)
+{
+	static const char *const want[] = { "t-cc", "t-x", NULL };
+	struct store_txn	*t = begin(0);
+	uint64_t		 cc;
+
+	put(t, "t-user", "user-123", NULL, NULL, NULL);
+	cc = put(t, "t-cc", "agent-a", NULL, NULL, NULL);
+	put(t, "t-x", "user-123", "t-user", "t-cc", NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_revoke(t, cc, cause(t, "e-9", "t-cc", -1, ""),
+	    NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 2);
+	check_path("t-x", want);
+	/* No reason: omitted. */
+	cr_assert_null(json_object_get(json_object_get(find("t-x")->json,
+	    "cause"), "reason"));
+}
+
+Test(publish, by_attribute)
+{
+	static const char *const want[] = { "t-a", "t-b", NULL };
+	struct store_txn	*t = begin(0);
+	json_t			*c;
+
+	put(t, "t-a", "user-9", NULL, NULL, NULL);
+	put(t, "t-b", "user-1", NULL, NULL, "t-a");
+	put(t, "t-z", "user-1", NULL, NULL, NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "user-9",
+	    1764380100, cause(t, "e-7", "user-9", STORE_IDX_SUB, "gone"),
+	    NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 2);
+	check_path("t-b", want);
+	c = json_object_get(find("t-b")->json, "cause");
+	cr_assert_str_eq(sget(c, "sub"), "user-9");
+	cr_assert_null(json_object_get(c, "jti"));
+	cr_assert_str_eq(sget(c, "event"), "e-7");
+}
+
+Test(publish, by_client_and_actor_keys)
+{
+	struct store_txn	*t = begin(0);
+
+	put(t, "t-a", "user-9", NULL, NULL, NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_CLIENT, ISS, "client-a",
+	    1764380100, cause(t, "e-8", "client-a", STORE_IDX_CLIENT, ""),
+	    NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 1);
+	cr_assert_str_eq(sget(json_object_get(find("t-a")->json, "cause"),
+	    "client_id"), "client-a");
+}
+
+/* Revoked before it was issued: born revoked, and so is its child. */
+Test(publish, born_revoked)
+{
+	static const char *const want[] = { "t-late", "t-kid", NULL };
+	struct store_txn	*t = begin(0);
+	uint64_t		 id;
+
+	cr_assert_eq(store_ref(t, ISS, "t-late", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause(t, "e-3", "t-late", -1, "x"),
+	    NULL), 0);
+	commit(&t);
+	t = begin(0);
+	put(t, "t-late", "user-1", NULL, NULL, NULL);
+	put(t, "t-kid", "user-1", "t-late", NULL, NULL);
+	commit(&t);
+	cr_assert_eq(drain(), 2);
+	check_path("t-kid", want);
+}
+
+Test(publish, dlq_and_violation_passthrough)
+{
+	static const char dlq[] = "{\"v\":1,\"error\":\"invalid_json\","
+	    "\"topic\":\"token-events\",\"partition\":0,\"offset\":7,"
+	    "\"payload\":\"{\\\"v\\\":\"}";
+	static const char viol[] = "{\"v\":1,\"type\":\"delegation.violation\","
+	    "\"id\":\"x\",\"time\":1,\"iss\":\"i\",\"jti\":\"t-v\","
+	    "\"rule\":\"parent_cycle\",\"detail\":\"d\",\"action\":\"denied\"}";
+	struct store_txn	*t = begin(0);
+
+	cr_assert_eq(store_outbox_add(t, OUT_DLQ, dlq, strlen(dlq)), 0);
+	cr_assert_eq(store_outbox_add(t, OUT_VIOLATION, viol, strlen(viol)),
+	    0);
+	commit(&t);
+	cr_assert_eq(drain(), 2);
+	cr_assert_eq(nmsgs, 2);
+	cr_assert_eq(msgs[0].topic, PUB_DLQ);
+	cr_assert_null(msgs[0].key);
+	cr_assert_str_eq(msgs[0].val, dlq);
+	cr_assert_eq(msgs[1].topic, PUB_VIOLATIONS);
+	cr_assert_str_eq(msgs[1].key, "t-v");
+	cr_assert_str_eq(msgs[1].val, viol);
+}
+
+Test(publish, raw_without_store)
+{
+	cr_assert_eq(publish_entry(NULL, OUT_DLQ, "not json", 8, collect,
+	    NULL), 1);
+	cr_assert_eq(publish_entry(NULL, OUT_VIOLATION, "not json", 8,
+	    collect, NULL), 1);
+	cr_assert_null(msgs[1].key);
+	cr_assert_str_eq(msgs[1].val, "not json");
+	cr_assert_eq(publish_entry(NULL, 77, "x", 1, collect, NULL), 0);
+	cr_assert_eq(publish_entry(NULL, OUT_DLQ, "x", 1, refuse, NULL), -1);
+	cr_assert_eq(publish_entry(NULL, OUT_DLQ, "x", 1, NULL, NULL), -1);
+}
+
+Test(publish, emit_failure_stops)
+{
+	struct store_txn	*t;
+	const void		*data;
+	uint64_t		 seq;
+	uint8_t			 kind;
+	size_t			 len;
+
+	chain();
+	t = begin(1);
+	cr_assert_eq(store_outbox_next(t, 0, &seq, &kind, &data, &len), 0);
+	cr_assert_eq(kind, STORE_OUT_CASCADE);
+	cr_assert_eq(len, 3 * sizeof(uint64_t));
+	cr_assert_eq(publish_entry(t, kind, data, len, refuse, NULL), -1);
+	cr_assert_eq(publish_entry(t, kind, data, len - 1, collect, NULL), -1);
+	store_abort(&t);
+}
+
+/* Stored strings that are not UTF-8 still give valid JSON. */
+Test(publish, bad_utf8_still_valid_json)
+{
+	struct store_txn	*t = begin(0);
+	uint64_t		 id;
+	const char		*j;
+
+	id = put(t, "t-\xff\xc0q\"\\", "u\xed\xa0\x80", NULL, NULL, NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_revoke(t, id, cause(t, "e-\xfe", "t", -1,
+	    "r\x01"), NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 1);
+	cr_assert_not_null(msgs[0].json, "invalid JSON: %s", msgs[0].val);
+	j = sget(msgs[0].json, "jti");
+	cr_assert_str_eq(j, "t-\xef\xbf\xbd\xef\xbf\xbdq\"\\");
+	cr_assert_str_eq(sget(msgs[0].json, "sub"),
+	    "u\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
