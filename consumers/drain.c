@@ -1,0 +1,260 @@
+/*
+ * drain: the outbox publisher; see drain.h.
+ *
+ * Entries in flight sit in a ring of slots; a message's tag is the
+ * generation and the slot, so a report finds its entry in O(1).  A
+ * cascade entry of a million ids is sent in chunks, each derived in a
+ * short read transaction, as the sink's queue allows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumers/apply.h"
+#include "consumers/drain.h"
+#include "consumers/kafka.h"
+#include "consumers/log.h"
+#include "consumers/publish.h"
+#include "store/store.h"
+
+#define RING		4096
+#define CHUNK		8192		/* ids of a cascade per read txn */
+#define MAX_INFLIGHT	200000		/* messages */
+
+struct slot {
+	uint64_t	 seq;
+	uint8_t		 kind;
+	uint64_t	 total;		/* messages of the entry */
+	uint64_t	 pos;		/* messages handed to the sink */
+	uint64_t	 acked;
+};
+
+struct drain {
+	struct store	*store;
+	struct kafka_out *out;
+	const char	*topic[PUB_NTOPICS];
+	struct slot	 ring[RING];
+	uint64_t	 head, tail;	/* slots in flight: [head, tail) */
+	uint64_t	 cursor;	/* last seq taken into the ring */
+	uint32_t	 gen;
+	int		 failed;
+	uint64_t	 inflight;
+	uint64_t	 delivered[PUB_NTOPICS];
+	uint64_t	 waiting;
+	/* during a send */
+	struct slot	*cur;
+	int		 full;
+};
+
+struct drain *
+drain_new(struct store *store, const char *trev, const char *tviol,
+    const char *tdlq)
+{
+	struct drain *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->store = store;
+	d->topic[PUB_REVOCATIONS] = trev;
+	d->topic[PUB_VIOLATIONS] = tviol;
+	d->topic[PUB_DLQ] = tdlq;
+	d->gen = 1;
+	return d;
+}
+
+void
+drain_set_sink(struct drain *d, struct kafka_out *out)
+{
+	d->out = out;
+}
+
+void
+drain_free(struct drain **dp)
+{
+	if (dp == NULL || *dp == NULL)
+		return;
+	free(*dp);
+	*dp = NULL;
+}
+
+static int
+topic_of(uint8_t kind)
+{
+	if (kind == OUT_VIOLATION)
+		return PUB_VIOLATIONS;
+	if (kind == OUT_DLQ)
+		return PUB_DLQ;
+	return PUB_REVOCATIONS;
+}
+
+void
+drain_on_delivery(void *arg, uint64_t tag, int ok)
+{
+	struct drain *d = arg;
+	struct slot *s;
+
+	if (tag == DRAIN_TAG_OTHER || (uint32_t)(tag >> 32) != d->gen)
+		return;
+	s = &d->ring[(tag & 0xffffffff) % RING];
+	d->inflight--;
+	if (!ok) {
+		d->failed = 1;
+		return;
+	}
+	s->acked++;
+	d->delivered[topic_of(s->kind)]++;
+}
+
+static int
+emit(void *arg, int topic, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct drain *d = arg;
+	uint64_t tag = ((uint64_t)d->gen << 32) | (uint64_t)(d->cur -
+	    d->ring);
+	int rc;
+
+	rc = kafka_out_send(d->out, d->topic[topic], key, klen, val, vlen,
+	    tag);
+	if (rc != 0) {
+		d->full = 1;	/* queue full (or an error): retry later */
+		return -1;
+	}
+	d->cur->pos++;
+	d->inflight++;
+	return 0;
+}
+
+/* Send what remains of slot s, a chunk at a time. */
+static int
+send_slot(struct drain *d, struct slot *s)
+{
+	struct store_txn *txn;
+	const void *data;
+	size_t len, n;
+	uint64_t seq;
+	uint8_t kind;
+	int rc;
+
+	if (store_begin(d->store, 1, &txn) == -1)
+		return -1;
+	rc = store_outbox_next(txn, s->seq - 1, &seq, &kind, &data, &len);
+	if (rc != 0 || seq != s->seq) {
+		store_abort(&txn);
+		return -1;
+	}
+	d->cur = s;
+	if (kind == STORE_OUT_CASCADE) {
+		n = len / sizeof(uint64_t) - s->pos;
+		if (n > CHUNK)
+			n = CHUNK;
+		(void)publish_entry(txn, kind, (const uint64_t *)data + s->pos,
+		    n * sizeof(uint64_t), emit, d);
+	} else
+		(void)publish_entry(txn, kind, data, len, emit, d);
+	store_abort(&txn);
+	return 0;
+}
+
+/* Take the next entry after the cursor into a new slot; 0 if none. */
+static int
+take_next(struct drain *d, struct slot **sp)
+{
+	struct store_txn *txn;
+	struct slot *s;
+	const void *data;
+	size_t len;
+	uint64_t seq;
+	uint8_t kind;
+	int rc;
+
+	if (store_begin(d->store, 1, &txn) == -1)
+		return -1;
+	rc = store_outbox_next(txn, d->cursor, &seq, &kind, &data, &len);
+	store_abort(&txn);
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	s = &d->ring[d->tail++ % RING];
+	memset(s, 0, sizeof(*s));
+	s->seq = seq;
+	s->kind = kind;
+	s->total = kind == STORE_OUT_CASCADE ? len / sizeof(uint64_t) : 1;
+	d->cursor = seq;
+	*sp = s;
+	return 1;
+}
+
+static int
+fill(struct drain *d)
+{
+	struct slot *s;
+	int rc;
+
+	d->full = 0;
+	while (!d->full && d->inflight < MAX_INFLIGHT) {
+		s = d->head < d->tail ? &d->ring[(d->tail - 1) % RING] : NULL;
+		if (s == NULL || s->pos >= s->total) {
+			if (d->tail - d->head >= RING)
+				break;
+			if ((rc = take_next(d, &s)) <= 0)
+				return rc;
+		}
+		if (send_slot(d, s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Delete the delivered entries at the head of the ring. */
+static int
+retire(struct drain *d)
+{
+	struct store_txn *txn = NULL;
+	struct slot *s;
+
+	while (d->head < d->tail) {
+		s = &d->ring[d->head % RING];
+		if (s->pos < s->total || s->acked < s->total)
+			break;
+		if (txn == NULL && store_begin(d->store, 0, &txn) == -1)
+			return -1;
+		if (store_outbox_del(txn, s->seq) == -1) {
+			store_abort(&txn);
+			return -1;
+		}
+		d->head++;
+	}
+	return txn == NULL ? 0 : store_commit(&txn);
+}
+
+int
+drain_pump(struct drain *d)
+{
+	struct store_txn *txn;
+
+	if (d->out == NULL)
+		return 0;
+	kafka_out_poll(d->out, 0);
+	if (d->failed) {
+		if (d->inflight > 0)
+			return 0;
+		log_warnx("outbox: a delivery failed; sending again from "
+		    "the oldest entry");
+		d->failed = 0;
+		d->gen++;
+		d->head = d->tail = d->cursor = 0;
+	}
+	if (retire(d) == -1 || fill(d) == -1)
+		return -1;
+	if (store_begin(d->store, 1, &txn) == 0) {
+		(void)store_outbox_count(txn, &d->waiting);
+		store_abort(&txn);
+	}
+	return 0;
+}
+
+void
+drain_counts(struct drain *d, uint64_t delivered[3], uint64_t *waiting)
+{
+	memcpy(delivered, d->delivered, sizeof(d->delivered));
+	*waiting = d->waiting;
+}
