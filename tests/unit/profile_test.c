@@ -485,7 +485,7 @@ CASE(act_missing_with_actor_token, RULE_ACT_CHAIN_MISMATCH)
 	fx_exchange(f);
 	f->tok.nact = 0;
 	f->detail = "token has no act, but an actor token was given: "
-	    "act must name the actor agent-a";
+	    "act must name the actor token's sub";
 }
 
 CASE(act_missing_actor_unknown, RULE_ACT_CHAIN_MISMATCH)
@@ -1039,4 +1039,104 @@ Test(profile, off_checks_nothing)
 	check(&f, PROFILE_AUDIT, &r);
 	cr_expect_eq(r.own, STORE_ACTIVE);
 	cr_expect_eq(r.nviol, 7);
+}
+
+/* Every case above, for the properties below. */
+struct setup {
+	const char	*name;
+	void		(*fn)(struct fx *);
+};
+#define S(n)	{ #n, n##_setup }
+static const struct setup all_setups[] = {
+	S(exchange_legit), S(refresh_legit), S(plain_legit),
+	S(inactive_revoked_after_mint), S(inactive_revoked_before_mint),
+	S(inactive_denied), S(inactive_pending_parent),
+	S(inactive_subject_expired), S(inactive_subject_alive),
+	S(inactive_previous_expired),
+	S(inactive_previous_expired_and_revoked), S(splice_attack),
+	S(splice_legit_hop), S(audience_actor_from_client_id),
+	S(audience_actor_from_client_id_legit),
+	S(audience_subject_without_aud), S(audience_subject_multi_legit),
+	S(audience_actor_unknown_waits), S(audience_subject_unknown_waits),
+	S(may_act_sub_legit), S(may_act_sub_mismatch), S(may_act_iss_legit),
+	S(may_act_iss_mismatch), S(may_act_iss_one_side),
+	S(may_act_without_actor_token), S(may_act_actor_unknown_waits),
+	S(audience_none), S(audience_two), S(audience_two_subject_unknown),
+	S(audience_two_not_exchange),
+	S(audience_two_exchange_without_subject), S(act_wrong_actor),
+	S(act_subject_chain_dropped), S(act_extra_level),
+	S(act_missing_with_actor_token), S(act_missing_actor_unknown),
+	S(act_impersonation), S(act_impersonation_allowed),
+	S(act_impersonation_flag_needs_no_actor), S(act_subject_without_act),
+	S(act_subject_without_act_invented), S(act_nested_three_legit),
+	S(act_nested_three_deepest_differs), S(act_iss_both_differ),
+	S(act_iss_both_same), S(act_iss_only_subject), S(act_iss_only_token),
+	S(act_actor_unknown_waits), S(lifetime_past_subject),
+	S(lifetime_equal_subject), S(lifetime_past_actor),
+	S(lifetime_within_actor), S(lifetime_refresh_slides),
+	S(lifetime_subject_unknown_waits), S(scope_exchange_escalates),
+	S(scope_exchange_same), S(scope_exchange_prefix),
+	S(scope_exchange_extra_spaces), S(scope_none_never_escalates),
+	S(scope_parent_without_scope), S(scope_refresh_escalates),
+	S(scope_refresh_narrows), S(refresh_sub_changed),
+	S(refresh_client_changed), S(refresh_act_changed),
+	S(refresh_act_dropped), S(refresh_act_iss_one_side),
+	S(refresh_aud_widens), S(refresh_aud_narrows), S(refresh_aud_dropped),
+	S(refresh_previous_without_aud), S(refresh_previous_unknown_waits),
+	S(depth_nine), S(depth_eight), S(depth_default_when_unset),
+	S(depth_configured_two), S(depth_configured_two_legit),
+	S(depth_parent_unknown), S(unknown_actor_only), S(unknown_all),
+};
+#undef S
+
+static int
+listed(const struct profile_violation *v, const struct profile_result *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nviol; i++)
+		if (r->viol[i].rule == v->rule &&
+		    strcmp(r->viol[i].detail, v->detail) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * When a parent arrives, apply publishes the verdicts with it minus
+ * those without it.  So every violation found without a parent must be
+ * found, word for word, with it; and a token denied without it stays
+ * denied.
+ */
+static void
+expect_monotone(const struct setup *setup, int k)
+{
+	static struct fx		 f;
+	static struct profile_result	 with, without;
+	size_t				 i;
+
+	setup->fn(&f);
+	if (!f.p[k].named || !f.p[k].known)
+		return;
+	check(&f, PROFILE_ENFORCE, &with);
+	f.p[k].known = 0;
+	f.p[k].tok = NULL;
+	check(&f, PROFILE_ENFORCE, &without);
+	for (i = 0; i < without.nviol; i++)
+		cr_expect(listed(&without.viol[i], &with),
+		    "%s, parent %d: \"%s\" not found once known",
+		    setup->name, k, without.viol[i].detail);
+	if (without.own == STORE_DENIED)
+		cr_expect_eq(with.own, STORE_DENIED);
+	else
+		cr_expect_eq(without.own, STORE_PENDING);
+}
+
+Test(profile, verdicts_monotone_as_parents_arrive)
+{
+	size_t	 i;
+	int	 k;
+
+	for (i = 0; i < sizeof(all_setups) / sizeof(all_setups[0]); i++)
+		for (k = 0; k < EV_NPARENTS; k++)
+			expect_monotone(&all_setups[i], k);
 }
