@@ -428,6 +428,8 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 	before = st.eff;
 	st.own = own;
 	st.rule = rule;
+	if (st.eff == STORE_REVOKED)	/* terminal: keep eff and cause */
+		return st_write(t, id, &st);
 	if (compute_eff(t, &st, r.parent) == -1 || st_write(t, id, &st) == -1)
 		return -1;
 	if (st.eff == before)
