@@ -36,10 +36,8 @@ static void
 kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
-	if (level <= 3)
+	if (level <= 4)
 		log_warnx("kafka %s: %s", fac, buf);
-	else if (level <= 5)
-		log_info("kafka %s: %s", fac, buf);
 	else
 		log_debug("kafka %s: %s", fac, buf);
 }
@@ -110,7 +108,9 @@ kafka_mock_start(const char *const *topics, size_t ntopics, int partitions,
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if ((m->rk = client_new(RD_KAFKA_PRODUCER, NULL, NULL, errbuf,
+	static const char *quiet[] = { "log_level", "3", NULL };
+
+	if ((m->rk = client_new(RD_KAFKA_PRODUCER, NULL, quiet, errbuf,
 	    errlen)) == NULL)
 		goto fail;
 	if ((m->mc = rd_kafka_mock_cluster_new(m->rk, 1)) == NULL) {
