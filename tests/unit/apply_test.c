@@ -1,0 +1,306 @@
+/*
+ * apply: events through the one apply path into a fresh LMDB; the
+ * stored statuses must not depend on arrival order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "consumers/apply.h"
+#include "consumers/log.h"
+#include "consumers/publish.h"
+#include "store/store.h"
+
+#define ISS	"https://idp.example"
+#define XCH	"urn:ietf:params:oauth:grant-type:token-exchange"
+
+static char dir[64];
+static struct store *st;
+
+static void
+rm_db(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+setup(void)
+{
+	char err[128];
+
+	log_init(LOG_WARN, "apply_test");
+	snprintf(dir, sizeof(dir), "/tmp/apply_test.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	st = store_open(dir, 1 << 30, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+}
+
+static void
+teardown(void)
+{
+	store_close(&st);
+	rm_db();
+}
+
+static void
+reopen(void)
+{
+	teardown();
+	setup();
+}
+
+/* Apply each line of events[] in one transaction; returns last result. */
+static int
+apply_all(int mode, const char *const *events, size_t n)
+{
+	struct apply_config ac = { mode, 8, 0, 0 };
+	struct apply *a = apply_new(&ac);
+	struct store_txn *txn;
+	struct apply_msg m;
+	size_t i;
+	int rc = 0;
+
+	cr_assert_not_null(a);
+	cr_assert_eq(store_begin(st, 0, &txn), 0);
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		m.topic = "token-events";
+		m.offset = (int64_t)i;
+		m.payload = events[i];
+		m.len = strlen(events[i]);
+		rc = apply_message(a, txn, &m, NULL);
+		cr_assert_neq(rc, -1, "store error on event %zu", i);
+	}
+	cr_assert_eq(store_commit(&txn), 0);
+	apply_free(&a);
+	return rc;
+}
+
+static int
+status_of(const char *jti)
+{
+	struct store_txn *txn;
+	struct store_token tok;
+	uint64_t id;
+	int s = -1;
+
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	if (store_lookup(txn, ISS, jti, &id) == 0 &&
+	    store_get(txn, id, &tok) == 0 && tok.issued)
+		s = tok.status;
+	store_abort(&txn);
+	return s;
+}
+
+/* Count outbox entries of one kind, and find a string in them. */
+static int
+outbox_has(uint8_t want, const char *needle)
+{
+	struct store_txn *txn;
+	const void *data;
+	size_t len;
+	uint64_t seq = 0;
+	uint8_t kind;
+	int n = 0;
+
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	while (store_outbox_next(txn, seq, &seq, &kind, &data, &len) == 0)
+		if (kind == want && (needle == NULL ||
+		    memmem(data, len, needle, strlen(needle)) != NULL))
+			n++;
+	store_abort(&txn);
+	return n;
+}
+
+#define TOK(id, jti, grant, body, parents)				\
+	"{\"v\":1,\"type\":\"token.issued\",\"id\":\"" id "\","		\
+	"\"time\":1000,\"iss\":\"" ISS "\",\"grant_type\":\"" grant "\","	\
+	"\"token\":{\"jti\":\"" jti "\"," body "},"			\
+	"\"parents\":{" parents "}}"
+
+static const char *chain[] = {
+	TOK("e1", "t-user", "authorization_code",
+	    "\"sub\":\"user\",\"client_id\":\"orch\",\"aud\":\"orch\","
+	    "\"scope\":\"a b\",\"iat\":1000,\"exp\":9000", ""),
+	TOK("e2", "t-orch-cc", "client_credentials",
+	    "\"sub\":\"orch\",\"client_id\":\"orch\",\"iat\":1000,"
+	    "\"exp\":9000", ""),
+	TOK("e3", "t-orch", XCH,
+	    "\"sub\":\"user\",\"client_id\":\"orch\",\"aud\":\"agent-a\","
+	    "\"scope\":\"a\",\"iat\":1001,\"exp\":8000,"
+	    "\"act\":{\"sub\":\"orch\"}",
+	    "\"subject\":\"t-user\",\"actor\":\"t-orch-cc\""),
+	TOK("e4", "t-a-cc", "client_credentials",
+	    "\"sub\":\"agent-a\",\"client_id\":\"agent-a\",\"iat\":1000,"
+	    "\"exp\":9000", ""),
+	TOK("e5", "t-a", XCH,
+	    "\"sub\":\"user\",\"client_id\":\"agent-a\",\"aud\":\"agent-b\","
+	    "\"scope\":\"a\",\"iat\":1002,\"exp\":7000,"
+	    "\"act\":{\"sub\":\"agent-a\",\"act\":{\"sub\":\"orch\"}}",
+	    "\"subject\":\"t-orch\",\"actor\":\"t-a-cc\""),
+	/* the splice: a subject meant for agent-a, presented by agent-b */
+	TOK("e6", "t-b-cc", "client_credentials",
+	    "\"sub\":\"agent-b\",\"client_id\":\"agent-b\",\"iat\":1000,"
+	    "\"exp\":9000", ""),
+	TOK("e7", "t-splice", XCH,
+	    "\"sub\":\"user\",\"client_id\":\"agent-b\",\"aud\":\"agent-c\","
+	    "\"scope\":\"a\",\"iat\":1003,\"exp\":7000,"
+	    "\"act\":{\"sub\":\"agent-b\",\"act\":{\"sub\":\"orch\"}}",
+	    "\"subject\":\"t-orch\",\"actor\":\"t-b-cc\""),
+	TOK("e8", "t-child-of-splice", XCH,
+	    "\"sub\":\"user\",\"client_id\":\"agent-c\",\"aud\":\"agent-d\","
+	    "\"scope\":\"a\",\"iat\":1004,\"exp\":7000,"
+	    "\"act\":{\"sub\":\"agent-c\",\"act\":{\"sub\":\"agent-b\","
+	    "\"act\":{\"sub\":\"orch\"}}}",
+	    "\"subject\":\"t-splice\""),
+};
+#define NCHAIN	(sizeof(chain) / sizeof(chain[0]))
+
+TestSuite(apply, .init = setup, .fini = teardown);
+
+Test(apply, legitimate_chain_active_splice_denied)
+{
+	apply_all(PROFILE_ENFORCE, chain, NCHAIN);
+	cr_expect_eq(status_of("t-user"), STORE_ACTIVE);
+	cr_expect_eq(status_of("t-orch"), STORE_ACTIVE);
+	cr_expect_eq(status_of("t-a"), STORE_ACTIVE);
+	cr_expect_eq(status_of("t-splice"), STORE_DENIED);
+	cr_expect_eq(status_of("t-child-of-splice"), STORE_DENIED);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "subject_audience_mismatch"),
+	    1);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "\"action\":\"denied\""),
+	    outbox_has(OUT_VIOLATION, NULL));
+}
+
+Test(apply, audit_mode_flags_without_denying)
+{
+	apply_all(PROFILE_AUDIT, chain, NCHAIN);
+	cr_expect_eq(status_of("t-splice"), STORE_ACTIVE);
+	cr_expect_geq(outbox_has(OUT_VIOLATION, "\"action\":\"flagged\""), 1);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "\"action\":\"denied\""), 0);
+}
+
+/* Every rotation and the reverse give the same statuses. */
+Test(apply, statuses_do_not_depend_on_order)
+{
+	static const char *jtis[] = { "t-user", "t-orch-cc", "t-orch",
+	    "t-a-cc", "t-a", "t-b-cc", "t-splice", "t-child-of-splice" };
+	const char *order[NCHAIN];
+	int want[NCHAIN];
+	size_t r, i;
+
+	apply_all(PROFILE_ENFORCE, chain, NCHAIN);
+	for (i = 0; i < NCHAIN; i++)
+		want[i] = status_of(jtis[i]);
+	for (r = 0; r <= NCHAIN; r++) {
+		reopen();
+		for (i = 0; i < NCHAIN; i++)
+			order[i] = r < NCHAIN ? chain[(i + r) % NCHAIN] :
+			    chain[NCHAIN - 1 - i];
+		apply_all(PROFILE_ENFORCE, order, NCHAIN);
+		for (i = 0; i < NCHAIN; i++)
+			cr_expect_eq(status_of(jtis[i]), want[i],
+			    "order %zu: %s is %d, want %d", r, jtis[i],
+			    status_of(jtis[i]), want[i]);
+		cr_expect_eq(outbox_has(OUT_VIOLATION,
+		    "subject_audience_mismatch"), 1, "order %zu", r);
+	}
+}
+
+Test(apply, child_pending_until_parent_arrives)
+{
+	const char *ev[] = { chain[2] };
+
+	apply_all(PROFILE_ENFORCE, ev, 1);
+	cr_expect_eq(status_of("t-orch"), STORE_PENDING);
+	apply_all(PROFILE_ENFORCE, chain, 2);
+	cr_expect_eq(status_of("t-orch"), STORE_ACTIVE);
+}
+
+Test(apply, revocation_cascades_and_is_published)
+{
+	const char *rev[] = { "{\"v\":1,\"type\":\"token.revoked\","
+	    "\"id\":\"r1\",\"time\":1100,\"iss\":\"" ISS "\","
+	    "\"target\":{\"jti\":\"t-user\"},\"reason\":\"logout\"}" };
+
+	apply_all(PROFILE_ENFORCE, chain, NCHAIN);
+	apply_all(PROFILE_ENFORCE, rev, 1);
+	cr_expect_eq(status_of("t-user"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-orch"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-a"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-splice"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-orch-cc"), STORE_ACTIVE);
+	cr_expect_eq(status_of("t-a-cc"), STORE_ACTIVE);
+	cr_expect_eq(outbox_has(STORE_OUT_CASCADE, NULL), 1);
+}
+
+Test(apply, revocation_before_issuance)
+{
+	const char *ev[] = { "{\"v\":1,\"type\":\"token.revoked\","
+	    "\"id\":\"r1\",\"time\":1100,\"iss\":\"" ISS "\","
+	    "\"target\":{\"jti\":\"t-user\"}}", chain[0], chain[1],
+	    chain[2] };
+
+	apply_all(PROFILE_ENFORCE, ev, 4);
+	cr_expect_eq(status_of("t-user"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-orch"), STORE_REVOKED);
+	cr_expect_eq(status_of("t-orch-cc"), STORE_ACTIVE);
+}
+
+Test(apply, revocation_by_sub_covers_late_arrivals_by_time)
+{
+	const char *ev[] = { "{\"v\":1,\"type\":\"token.revoked\","
+	    "\"id\":\"r1\",\"time\":1001,\"iss\":\"" ISS "\","
+	    "\"target\":{\"sub\":\"user\"}}", chain[0], chain[1], chain[2],
+	    chain[3], chain[4] };
+
+	apply_all(PROFILE_ENFORCE, ev, 6);
+	cr_expect_eq(status_of("t-user"), STORE_REVOKED);	/* iat 1000 */
+	cr_expect_eq(status_of("t-orch"), STORE_REVOKED);	/* 1001 */
+	cr_expect_eq(status_of("t-a"), STORE_REVOKED);	/* child */
+	cr_expect_eq(status_of("t-orch-cc"), STORE_ACTIVE);
+}
+
+Test(apply, duplicates_and_dead_letters)
+{
+	const char *ev[] = { chain[0], chain[0] };
+	const char *dup_jti[] = { TOK("e99", "t-user", "authorization_code",
+	    "\"sub\":\"x\",\"client_id\":\"y\",\"exp\":9000", "") };
+	const char *bad[] = { "{\"v\":2}" };
+
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, ev, 2), APPLY_DUPLICATE);
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, dup_jti, 1), APPLY_DLQ);
+	cr_expect_eq(outbox_has(OUT_DLQ, "duplicate_jti"), 1);
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, bad, 1), APPLY_DLQ);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"payload\":\"{\\\"v\\\":2}\""), 1);
+	cr_expect_eq(status_of("t-user"), STORE_ACTIVE);
+}
+
+Test(apply, offset_recorded_with_the_effect)
+{
+	struct store_txn *txn;
+	int64_t next;
+
+	apply_all(PROFILE_ENFORCE, chain, 3);
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	cr_expect_eq(store_offset_get(txn, "token-events", 0, &next), 0);
+	cr_expect_eq(next, 3);
+	store_abort(&txn);
+}
+
+Test(apply, non_utf8_dead_letter_keeps_the_bytes)
+{
+	const char *bad[] = { "{\"v\":1,\"x\":\"\xff\xfe\"}" };
+
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, bad, 1), APPLY_DLQ);
+	cr_expect_eq(outbox_has(OUT_DLQ, "payload_b64"), 1);
+}
