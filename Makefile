@@ -25,7 +25,8 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBS_A	= $(BUILD)/libdaemon.a $(BUILD)/libconsumers.a $(BUILD)/libstore.a
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit scenario bench asan fuzz lint clean deps deps-test
+.PHONY: all run test unit unit-bins scenario bench asan asan-unit fuzz lint \
+	clean deps deps-test
 
 all: $(BUILD)/revokerd $(BUILD)/revokerctl
 
@@ -62,11 +63,14 @@ run:
 	@$(MAKE) --no-print-directory all
 	@scripts/run-dev.sh $(BUILD)
 
-# make test: packages, build, unit tests, then scenarios on a real Kafka.
+# make test: packages, build, unit tests (plain, then under ASan+UBSan),
+# then the scenarios against a real Kafka broker.
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit scenario
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory asan-unit
+	@$(MAKE) --no-print-directory scenario
 
 unit-bins: $(UNIT_BIN)
 
@@ -85,13 +89,20 @@ $(BUILD)/store-bench: $(BUILD)/scripts/store_bench.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined"
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+asan-unit:
+	@$(ASAN_MAKE) all unit-bins
+	@$(ASAN_MAKE) unit
+
 asan:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g" \
-	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=undefined" all unit-bins
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    $(MAKE) --no-print-directory BUILD=build-asan unit scenario
+	@$(MAKE) --no-print-directory asan-unit
+	@$(ASAN_MAKE) scenario
 
 fuzz:
 	@scripts/fuzz.sh
