@@ -7,9 +7,9 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
 	   -Wformat=2 -Werror
 CFLAGS	?= -O2 -g
-CFLAGS	+= $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+override CFLAGS += $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	   -D_GNU_SOURCE -pthread -I. $(SANFLAGS)
-LDFLAGS	+= -pthread $(SANFLAGS)
+override LDFLAGS += -pthread $(SANFLAGS)
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 CRITLIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
