@@ -1,0 +1,456 @@
+/*
+ * http_api: routing, authentication and the token endpoints of SPEC
+ * section 4: POST /introspect (RFC 7662), POST /revoke (RFC 7009),
+ * /healthz, /readyz and /metrics.  The admin views are in http_admin.c.
+ *
+ * Every endpoint but the health checks authenticates the caller first,
+ * before the store is read, and no error depends on whether a token
+ * exists.  Each request reads the store in one read transaction that
+ * ends before the callback returns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "consumers/log.h"
+#include "daemon/auth.h"
+#include "daemon/http_int.h"
+#include "daemon/metrics.h"
+#include "store/store.h"
+
+#define JSON_TYPE	"application/json"
+#define WAIT_POLL_US	2000
+
+#define STR_IOV(s)	{ (void *)(uintptr_t)(s), sizeof(s) - 1 }
+
+static const char inactive[] = "{\"active\":false}";
+static const char active_head[] = "{\"active\":true,";
+
+static int
+path_is(const struct http_req *r, const char *p)
+{
+	size_t	 n = strlen(p);
+
+	return (r->path_len == n && memcmp(r->path, p, n) == 0);
+}
+
+void
+api_error(struct http_req *r, int status)
+{
+	struct iovec	 iov[3];
+	const char	*code;
+
+	switch (status) {
+	case 400: code = "invalid_request"; break;
+	case 401: code = "invalid_client"; break;
+	case 403: code = "access_denied"; break;
+	case 404: code = "not_found"; break;
+	case 405: code = "method_not_allowed"; break;
+	case 409: code = "ambiguous_jti"; break;
+	case 413: code = "request_too_large"; break;
+	case 503: code = "temporarily_unavailable"; break;
+	default: code = status >= 500 ? "server_error" : "invalid_request";
+	}
+	iov[0].iov_base = (void *)(uintptr_t)"{\"error\":\"";
+	iov[0].iov_len = 10;
+	iov[1].iov_base = (void *)(uintptr_t)code;
+	iov[1].iov_len = strlen(code);
+	iov[2].iov_base = (void *)(uintptr_t)"\"}";
+	iov[2].iov_len = 2;
+	http_reply(r, status, JSON_TYPE, iov, 3);
+}
+
+static void
+reply_empty(struct http_req *r, int status)
+{
+	http_reply(r, status, NULL, NULL, 0);
+}
+
+/* 0 if the caller may go on; else the 401 or 403 was sent. */
+static int
+gate(struct http_req *r, int role, const char **client)
+{
+	switch (auth_check(r->w->actx, r->authz, r->authz_len, role,
+	    client)) {
+	case AUTH_OK:
+		return (0);
+	case AUTH_FORBIDDEN:
+		api_error(r, 403);
+		return (-1);
+	default:
+		api_error(r, 401);
+		return (-1);
+	}
+}
+
+/* 0 if the method is one allowed; else the 405 was sent. */
+static int
+method_ok(struct http_req *r, int get)
+{
+	if (get ? (r->method == HM_GET || r->method == HM_HEAD) :
+	    r->method == HM_POST)
+		return (0);
+	r->allow = get ? "GET, HEAD" : "POST";
+	api_error(r, 405);
+	return (-1);
+}
+
+/* The fields of a form body.  0, or -1 (the 400 was sent). */
+static int
+form_body(struct http_req *r, struct http_field *f, size_t nf)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t		 n = sizeof(form) - 1;
+
+	if (r->ctype != NULL && (r->ctype_len < n ||
+	    strncasecmp(r->ctype, form, n) != 0 ||
+	    (r->ctype_len > n && r->ctype[n] != ';' && r->ctype[n] != ' '))) {
+		api_error(r, 400);
+		return (-1);
+	}
+	if (http_form(r->body, r->body_len, f, nf, r->w->scratch,
+	    r->w->scratch_len) == -1 || f[0].val == NULL || f[0].len == 0) {
+		api_error(r, 400);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+api_lookup(struct http_req *r, struct store_txn *txn, const char *token,
+    const char *hint, const char *iss, uint64_t *id)
+{
+	uint8_t		 h[STORE_HASH_LEN];
+	unsigned int	 hl;
+	int		 rc;
+
+	if (hint != NULL && strcmp(hint, "jti") == 0) {
+		rc = iss != NULL ? store_lookup(txn, iss, token, id) :
+		    store_lookup_jti(txn, token, id);
+		if (rc != STORE_NOTFOUND)
+			return (rc == STORE_EXISTS ? STORE_NOTFOUND : rc);
+	}
+	/* RFC 7662 2.1: a hint that finds nothing widens the search. */
+	if (EVP_DigestInit_ex2(r->w->md, r->w->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(r->w->md, token, strlen(token)) != 1 ||
+	    EVP_DigestFinal_ex(r->w->md, h, &hl) != 1 || hl != sizeof(h))
+		return (-1);
+	return (store_lookup_hash(txn, h, id));
+}
+
+static int
+aud_names(const struct store_token *tok, const char *client)
+{
+	json_t	*claims, *aud, *v;
+	size_t	 i;
+	int	 yes = 0;
+
+	if ((claims = json_loadb(tok->claims, tok->claims_len, 0, NULL)) ==
+	    NULL)
+		return (0);
+	aud = json_object_get(claims, "aud");
+	if (json_is_string(aud))
+		yes = strcmp(json_string_value(aud), client) == 0;
+	json_array_foreach(aud, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    client) == 0)
+			yes = 1;
+	json_decref(claims);
+	return (yes);
+}
+
+static int
+is_active(struct http_req *r, const struct store_token *tok,
+    const char *client)
+{
+	struct http_config	*cfg = &r->w->h->cfg;
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (!tok->issued || tok->status != STORE_ACTIVE)
+		return (0);
+	if (tok->nbf != 0 && tok->nbf > now + cfg->leeway)
+		return (0);
+	if (now >= tok->exp + cfg->leeway)
+		return (0);
+	if (tok->claims_len < 3 || ((const char *)tok->claims)[0] != '{')
+		return (0);
+	return (!cfg->audience_restricted || aud_names(tok, client));
+}
+
+static void
+introspect(struct http_req *r, const char *client)
+{
+	struct http_field	 f[3] = { { "token", NULL, 0 },
+	    { "token_type_hint", NULL, 0 }, { "iss", NULL, 0 } };
+	struct iovec		 iov[2] = { STR_IOV(active_head), { NULL, 0 } };
+	struct iovec		 no = STR_IOV(inactive);
+	struct store_txn	*txn;
+	struct store_token	 tok;
+	uint64_t		 id;
+	int			 rc;
+
+	if (form_body(r, f, 3) == -1)
+		return;
+	if (store_begin(r->w->h->store, 1, &txn) == -1) {
+		api_error(r, 503);
+		return;
+	}
+	if ((rc = api_lookup(r, txn, f[0].val, f[1].val, f[2].val, &id)) == 0)
+		rc = store_get(txn, id, &tok);
+	if (rc == -1)
+		api_error(r, 500);
+	else if (rc == 0 && is_active(r, &tok, client)) {
+		iov[1].iov_base = (char *)(uintptr_t)tok.claims + 1;
+		iov[1].iov_len = tok.claims_len - 1;
+		http_reply(r, 200, JSON_TYPE, iov, 2);
+	} else
+		http_reply(r, 200, JSON_TYPE, &no, 1);
+	store_abort(&txn);
+}
+
+static void
+wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_req		*r = arg;
+	struct store_txn	*txn;
+	struct timeval		 tv = { 0, WAIT_POLL_US };
+	int			 seen = -1;
+
+	(void)fd;
+	(void)what;
+	if (store_begin(r->w->h->store, 1, &txn) == 0) {
+		seen = store_event_seen(txn, r->wait_id);
+		store_abort(&txn);
+	}
+	if (seen == 1)
+		reply_empty(r, 200);
+	else if (http_now_us() >= r->wait_until)
+		reply_empty(r, 202);
+	else {
+		evtimer_add(r->wait_ev, &tv);
+		return;
+	}
+	http_resume(r);
+}
+
+/* Poll until the event is applied (200) or the wait is over (202). */
+static int
+revoke_wait(struct http_req *r)
+{
+	struct timeval	 tv = { 0, WAIT_POLL_US };
+
+	r->wait_until = http_now_us() +
+	    (uint64_t)r->w->h->cfg.revoke_wait_ms * 1000;
+	if (r->wait_ev == NULL &&
+	    (r->wait_ev = evtimer_new(r->w->base, wait_cb, r)) == NULL) {
+		reply_empty(r, 202);
+		return (0);
+	}
+	evtimer_add(r->wait_ev, &tv);
+	return (1);
+}
+
+static void
+event_id(char out[HTTP_EVID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t		 rnd[16];
+	size_t		 i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatalx("http: no random bytes");
+	memcpy(out, "http-", 5);
+	for (i = 0; i < sizeof(rnd); i++) {
+		out[5 + 2 * i] = hex[rnd[i] >> 4];
+		out[6 + 2 * i] = hex[rnd[i] & 15];
+	}
+	out[HTTP_EVID_LEN] = '\0';
+}
+
+/* The token.revoked event of SPEC section 2 into w->body. */
+static void
+revoke_event(struct http_req *r, const struct store_token *tok)
+{
+	struct evbuffer	*b = r->w->body;
+
+	evbuffer_add_printf(b, "{\"v\":1,\"type\":\"token.revoked\","
+	    "\"id\":\"%s\",\"time\":%lld,\"iss\":", r->wait_id,
+	    (long long)time(NULL));
+	json_str(b, tok->iss, strlen(tok->iss));
+	evbuffer_add_printf(b, ",\"target\":{\"jti\":");
+	json_str(b, tok->jti, strlen(tok->jti));
+	evbuffer_add_printf(b, ",\"iss\":");
+	json_str(b, tok->iss, strlen(tok->iss));
+	evbuffer_add_printf(b, "},\"reason\":\"rfc7009\"}");
+}
+
+/* Publish the revocation of tok; 0 or -1.  Reads tok inside its txn. */
+static int
+revoke_submit(struct http_req *r, const struct store_token *tok)
+{
+	const struct http_hooks	*hk = &r->w->h->hooks;
+	struct evbuffer		*b = r->w->body;
+	const char		*payload;
+	size_t			 len;
+	int			 rc = -1;
+
+	event_id(r->wait_id);
+	revoke_event(r, tok);
+	len = evbuffer_get_length(b);
+	if (hk->submit != NULL &&
+	    (payload = (const char *)evbuffer_pullup(b, -1)) != NULL)
+		rc = hk->submit(hk->arg, tok->jti, payload, len);
+	evbuffer_drain(b, len);
+	if (rc == -1)
+		log_warnx("http: /revoke: could not submit event %s",
+		    r->wait_id);
+	else
+		log_info("http: /revoke: submitted event %s", r->wait_id);
+	return (rc);
+}
+
+/* 0 when answered, 1 when waiting for the event to be applied. */
+static int
+revoke(struct http_req *r)
+{
+	struct http_field	 f[3] = { { "token", NULL, 0 },
+	    { "token_type_hint", NULL, 0 }, { "iss", NULL, 0 } };
+	struct store_txn	*txn;
+	struct store_token	 tok;
+	uint64_t		 id;
+	int			 rc;
+
+	if (form_body(r, f, 3) == -1)
+		return (0);
+	if (store_begin(r->w->h->store, 1, &txn) == -1) {
+		api_error(r, 503);
+		return (0);
+	}
+	if ((rc = api_lookup(r, txn, f[0].val, f[1].val, f[2].val, &id)) == 0)
+		rc = store_get(txn, id, &tok);
+	if (rc == 0 && tok.status != STORE_REVOKED)
+		rc = revoke_submit(r, &tok) == 0 ? 2 : 3;
+	store_abort(&txn);
+	switch (rc) {
+	case 2:
+		return (revoke_wait(r));
+	case 3:
+		api_error(r, 503);
+		return (0);
+	case -1:
+		api_error(r, 500);
+		return (0);
+	default:	/* unknown (RFC 7009 2.2) or revoked already */
+		reply_empty(r, 200);
+		return (0);
+	}
+}
+
+static void
+readyz(struct http_req *r)
+{
+	const struct http_hooks	*hk = &r->w->h->hooks;
+	struct iovec		 yes = STR_IOV("{\"ready\":true}");
+	struct iovec		 no = STR_IOV("{\"ready\":false}");
+
+	if (hk->ready != NULL && hk->ready(hk->arg))
+		http_reply(r, 200, JSON_TYPE, &yes, 1);
+	else
+		http_reply(r, 503, JSON_TYPE, &no, 1);
+}
+
+static void
+healthz(struct http_req *r)
+{
+	struct iovec	 ok = STR_IOV("{\"status\":\"ok\"}");
+
+	http_reply(r, 200, JSON_TYPE, &ok, 1);
+}
+
+static void
+metrics(struct http_req *r)
+{
+	metrics_render(r->w->h->met, r->w->body);
+	http_reply_body(r, 200, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static int
+serve_admin(struct http_req *r)
+{
+	static const char pfx[] = "/v1/tokens/";
+	size_t		 n = sizeof(pfx) - 1;
+
+	if (r->path_len < n || memcmp(r->path, pfx, n) != 0)
+		return (-1);
+	r->ep = r->path_len > n + 5 &&
+	    memcmp(r->path + r->path_len - 5, "/tree", 5) == 0 ?
+	    MET_EP_TREE : MET_EP_TOKEN;
+	if (method_ok(r, 1) == 0 && gate(r, AUTH_ROLE_ADMIN, NULL) == 0)
+		admin_token(r, r->path + n, r->path_len - n);
+	return (0);
+}
+
+int
+api_serve(struct http_req *r)
+{
+	const char	*client = NULL;
+
+	if (path_is(r, "/introspect")) {
+		r->ep = MET_EP_INTROSPECT;
+		if (method_ok(r, 0) == 0 &&
+		    gate(r, AUTH_ROLE_INTROSPECT, &client) == 0)
+			introspect(r, client);
+	} else if (path_is(r, "/revoke")) {
+		r->ep = MET_EP_REVOKE;
+		if (method_ok(r, 0) == 0 &&
+		    gate(r, AUTH_ROLE_REVOKE, NULL) == 0)
+			return (revoke(r));
+	} else if (path_is(r, "/healthz")) {
+		r->ep = MET_EP_HEALTHZ;
+		if (method_ok(r, 1) == 0)
+			healthz(r);
+	} else if (path_is(r, "/readyz")) {
+		r->ep = MET_EP_READYZ;
+		if (method_ok(r, 1) == 0)
+			readyz(r);
+	} else if (path_is(r, "/metrics")) {
+		r->ep = MET_EP_METRICS;
+		if (method_ok(r, 1) == 0 && gate(r, AUTH_ROLE_ADMIN, NULL) == 0)
+			metrics(r);
+	} else if (serve_admin(r) == -1)
+		api_error(r, 404);
+	return (0);
+}
+
+void
+json_str(struct evbuffer *b, const char *s, size_t n)
+{
+	char	 esc[8];
+	size_t	 i, run = 0;
+
+	evbuffer_add(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		evbuffer_add(b, s + run, i - run);
+		run = i + 1;
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			evbuffer_add(b, esc, 2);
+		} else if (snprintf(esc, sizeof(esc), "\\u%04x", ch) == 6)
+			evbuffer_add(b, esc, 6);
+	}
+	evbuffer_add(b, s + run, n - run);
+	evbuffer_add(b, "\"", 1);
+}

@@ -1,0 +1,497 @@
+/*
+ * http_conn: one worker's connections.  Accept (up to max_conns per
+ * worker), read into an evbuffer, parse a request head and wait for its
+ * body, hand the request to the API, write the reply, keep the
+ * connection alive.  A connection serves one request at a time; a
+ * request that goes asynchronous (/revoke waiting for its event) holds
+ * back the ones pipelined behind it.  Each connection allocates its
+ * buffers once; a request allocates nothing beyond them.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "consumers/log.h"
+#include "daemon/http_int.h"
+#include "daemon/metrics.h"
+
+#define ACCEPT_BURST	64
+#define READ_CHUNK	16384
+#define OUT_HIGH	(256 * 1024)	/* stop reading above this */
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn) entry;
+	struct http_worker *w;
+	evutil_socket_t	 fd;
+	struct event	*rev;
+	struct event	*wev;
+	struct evbuffer	*in;
+	struct evbuffer	*out;
+	int		 busy;		/* a request is asynchronous */
+	int		 closing;	/* close once out is written */
+	int		 lingering;	/* closed for writing, draining input */
+	int		 sent_continue;
+	int		 paused;	/* not reading: buffers full */
+	uint64_t	 head_t0;	/* µs: first byte of a partial request */
+	struct http_req	 req;
+};
+
+static void	conn_process(struct http_conn *);
+static void	conn_throttle(struct http_conn *);
+
+uint64_t
+http_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+static void
+conn_free(struct http_conn *c)
+{
+	struct http_worker	*w = c->w;
+
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->nconns--;
+	if (c->req.wait_ev != NULL)
+		event_free(c->req.wait_ev);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	if (c->fd != -1)
+		close(c->fd);
+	free(c);
+}
+
+void
+http_conns_free(struct http_worker *w)
+{
+	struct http_conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c);
+}
+
+/* Stop writing, read what the peer still sends, then close. */
+static void
+conn_linger(struct http_conn *c)
+{
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		conn_free(c);
+		return;
+	}
+	c->lingering = 1;
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	if (event_add(c->rev, c->w->tmo) == -1)
+		conn_free(c);
+}
+
+/* Write what we can; 0, or -1 when the connection was freed. */
+static int
+conn_flush(struct http_conn *c)
+{
+	if (evbuffer_get_length(c->out) > 0 &&
+	    evbuffer_write(c->out, c->fd) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_free(c);
+		return (-1);
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		if (!event_pending(c->wev, EV_WRITE, NULL))
+			event_add(c->wev, c->w->tmo);
+		return (0);
+	}
+	if (event_pending(c->wev, EV_WRITE, NULL))
+		event_del(c->wev);
+	if (c->closing && !c->busy) {
+		conn_linger(c);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		conn_free(c);
+		return;
+	}
+	if (conn_flush(c) == 0 && !c->busy &&
+	    evbuffer_get_length(c->out) < OUT_HIGH)
+		conn_process(c);
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+	int			 n;
+
+	if (what & EV_TIMEOUT) {
+		if (!c->busy)
+			conn_free(c);
+		return;
+	}
+	n = evbuffer_read(c->in, fd, READ_CHUNK);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		conn_free(c);
+		return;
+	}
+	if (c->lingering)
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	else if (!c->busy)
+		conn_process(c);
+	else
+		conn_throttle(c);
+}
+
+static int
+conn_new(struct http_worker *w, evutil_socket_t fd)
+{
+	struct http_conn	*c;
+	int			 one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (-1);
+	c->w = w;
+	c->fd = fd;
+	c->req.w = w;
+	c->req.c = c;
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb,
+	    c);
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->nconns++;
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->wev == NULL || event_add(c->rev, w->tmo) == -1) {
+		c->fd = -1;
+		conn_free(c);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(w->lev, NULL);
+}
+
+/* Out of descriptors: stop accepting for a while rather than spin. */
+static void
+accept_pause(struct http_worker *w)
+{
+	struct timeval	 tv = { 0, 100000 };
+
+	log_warn("http: accept");
+	event_del(w->lev);
+	event_base_once(w->base, -1, EV_TIMEOUT, accept_resume_cb, w, &tv);
+}
+
+void
+http_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct http_worker	*w = arg;
+	evutil_socket_t		 fd;
+	int			 i;
+
+	(void)what;
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(w);
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			return;
+		}
+		if (w->nconns >= w->h->cfg.max_conns) {
+			log_debug("http: worker %d: connection cap %d reached",
+			    w->idx, w->h->cfg.max_conns);
+			close(fd);
+		} else if (conn_new(w, fd) == -1) {
+			log_warnx("http: out of memory for a connection");
+			close(fd);
+		}
+	}
+}
+
+static void
+update_date(struct http_worker *w)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+
+	if (now == w->date_at)
+		return;
+	w->date_at = now;
+	if (gmtime_r(&now, &tm) == NULL || strftime(w->date, sizeof(w->date),
+	    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm) == 0)
+		w->date[0] = '\0';
+}
+
+static const char *
+reason_of(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 202: return ("Accepted");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 408: return ("Request Timeout");
+	case 409: return ("Conflict");
+	case 413: return ("Content Too Large");
+	case 415: return ("Unsupported Media Type");
+	case 417: return ("Expectation Failed");
+	case 431: return ("Request Header Fields Too Large");
+	case 500: return ("Internal Server Error");
+	case 501: return ("Not Implemented");
+	case 503: return ("Service Unavailable");
+	case 505: return ("HTTP Version Not Supported");
+	default: return ("Unknown");
+	}
+}
+
+/* The status line and headers, into buf.  Its length, or -1. */
+static int
+reply_head(struct http_req *r, int status, const char *ctype, size_t len,
+    char *buf, size_t buflen)
+{
+	int	 n;
+	int	 allow = r->allow != NULL && status == 405;
+
+	update_date(r->w);
+	n = snprintf(buf, buflen, "HTTP/1.1 %d %s\r\n%s"
+	    "%s%s%s"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s%s%s%s%s\r\n",
+	    status, reason_of(status), r->w->date,
+	    ctype != NULL ? "Content-Type: " : "",
+	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
+	    len,
+	    status == 401 ? "WWW-Authenticate: Basic realm=\"revokerd\"\r\n"
+	    : "",
+	    allow ? "Allow: " : "", allow ? r->allow : "", allow ? "\r\n" : "",
+	    r->keepalive ? "" : "Connection: close\r\n");
+	if (n < 0 || (size_t)n >= buflen)
+		return (-1);
+	return (n);
+}
+
+void
+http_reply(struct http_req *r, int status, const char *ctype,
+    const struct iovec *iov, int niov)
+{
+	struct http_conn	*c = r->c;
+	char			 head[512];
+	size_t			 len = 0;
+	int			 i, n;
+
+	for (i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	if ((n = reply_head(r, status, ctype, len, head, sizeof(head))) < 0)
+		fatalx("http: reply head too long");
+	evbuffer_add(c->out, head, (size_t)n);
+	for (i = 0; i < niov && !r->head_only; i++)
+		evbuffer_add(c->out, iov[i].iov_base, iov[i].iov_len);
+	metrics_http(r->w->h->met, r->ep, status, http_now_us() - r->t0);
+	if (!r->keepalive)
+		c->closing = 1;
+}
+
+void
+http_reply_body(struct http_req *r, int status, const char *ctype)
+{
+	struct http_conn	*c = r->c;
+	struct http_worker	*w = r->w;
+	char			 head[512];
+	int			 n;
+
+	n = reply_head(r, status, ctype, evbuffer_get_length(w->body), head,
+	    sizeof(head));
+	if (n < 0)
+		fatalx("http: reply head too long");
+	evbuffer_add(c->out, head, (size_t)n);
+	if (r->head_only)
+		evbuffer_drain(w->body, evbuffer_get_length(w->body));
+	else
+		evbuffer_add_buffer(c->out, w->body);
+	metrics_http(w->h->met, r->ep, status, http_now_us() - r->t0);
+	if (!r->keepalive)
+		c->closing = 1;
+}
+
+void
+http_resume(struct http_req *r)
+{
+	struct http_conn	*c = r->c;
+
+	c->busy = 0;
+	conn_process(c);
+}
+
+/* Answer a request that could not be parsed, and close. */
+static void
+conn_refuse(struct http_conn *c, int status)
+{
+	struct http_req	*r = &c->req;
+
+	r->ep = MET_EP_OTHER;
+	r->keepalive = 0;
+	r->head_only = 0;
+	r->allow = NULL;
+	r->t0 = http_now_us();
+	api_error(r, status);
+}
+
+static void
+req_fill(struct http_req *r, const struct http_msg *m, const char *p)
+{
+	const char	*q;
+
+	r->method = m->method;
+	r->path = m->target;
+	r->path_len = m->target_len;
+	r->query = NULL;
+	r->query_len = 0;
+	if ((q = memchr(m->target, '?', m->target_len)) != NULL) {
+		r->path_len = (size_t)(q - m->target);
+		r->query = q + 1;
+		r->query_len = m->target_len - r->path_len - 1;
+	}
+	r->authz = m->authz;
+	r->authz_len = m->authz_len;
+	r->ctype = m->ctype;
+	r->ctype_len = m->ctype_len;
+	r->body = p + m->head_len;
+	r->body_len = m->clen;
+	r->keepalive = m->keepalive;
+	r->head_only = m->method == HM_HEAD;
+	r->allow = NULL;
+	r->ep = MET_EP_OTHER;
+}
+
+/* Wait for more of a request; 408 if it has been trickling too long. */
+static int
+conn_more(struct http_conn *c, const struct http_msg *m)
+{
+	struct http_config	*cfg = &c->w->h->cfg;
+	uint64_t		 now = http_now_us();
+
+	if (c->head_t0 == 0)
+		c->head_t0 = now;
+	else if (now - c->head_t0 > (uint64_t)cfg->timeout * 1000000) {
+		conn_refuse(c, 408);
+		return (-1);
+	}
+	if (m != NULL && m->expect_continue && !c->sent_continue) {
+		evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		c->sent_continue = 1;
+	}
+	return (1);
+}
+
+/* Serve one request from c->in.  0 served, 1 need more, -1 stop. */
+static int
+conn_one(struct http_conn *c)
+{
+	struct http_config	*cfg = &c->w->h->cfg;
+	struct http_msg		 m;
+	const char		*p;
+	size_t			 len, look, total;
+	int			 rc;
+
+	len = evbuffer_get_length(c->in);
+	look = len < cfg->max_headers ? len : cfg->max_headers;
+	if ((p = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)look)) ==
+	    NULL) {
+		c->closing = 1;
+		return (-1);
+	}
+	if ((rc = http_parse(p, look, cfg->max_headers, &m)) == HTTP_MORE)
+		return (conn_more(c, NULL));
+	if (rc == 0 && m.clen > cfg->max_body)
+		rc = 413;
+	if (rc != 0) {
+		conn_refuse(c, rc);
+		return (-1);
+	}
+	total = m.head_len + m.clen;
+	if (len < total)
+		return (conn_more(c, &m));
+	if ((p = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)total)) ==
+	    NULL) {
+		c->closing = 1;
+		return (-1);
+	}
+	req_fill(&c->req, &m, p);
+	c->req.t0 = http_now_us();
+	c->busy = api_serve(&c->req);
+	evbuffer_drain(c->in, total);
+	c->head_t0 = 0;
+	c->sent_continue = 0;
+	return (0);
+}
+
+/* Read only while the buffers have room: bounds a pipelining client. */
+static void
+conn_throttle(struct http_conn *c)
+{
+	struct http_config	*cfg = &c->w->h->cfg;
+	int			 full;
+
+	full = evbuffer_get_length(c->in) > cfg->max_headers + cfg->max_body ||
+	    evbuffer_get_length(c->out) >= OUT_HIGH;
+	if (full && !c->paused) {
+		event_del(c->rev);
+		c->paused = 1;
+	} else if (!full && c->paused) {
+		event_add(c->rev, c->w->tmo);
+		c->paused = 0;
+	}
+}
+
+static void
+conn_process(struct http_conn *c)
+{
+	while (!c->busy && !c->closing && evbuffer_get_length(c->in) > 0 &&
+	    evbuffer_get_length(c->out) < OUT_HIGH)
+		if (conn_one(c) != 0)
+			break;
+	if (conn_flush(c) == 0)
+		conn_throttle(c);
+}
