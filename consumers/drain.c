@@ -24,7 +24,8 @@ struct slot {
 	uint64_t	 seq;
 	uint8_t		 kind;
 	uint64_t	 total;		/* messages of the entry */
-	uint64_t	 pos;		/* messages handed to the sink */
+	uint64_t	 pos;		/* messages (cascade: ids) handled */
+	uint64_t	 sent;		/* messages handed to the sink */
 	uint64_t	 acked;
 };
 
@@ -42,6 +43,7 @@ struct drain {
 	uint64_t	 waiting;
 	/* during a send */
 	struct slot	*cur;
+	uint64_t	 emitted;
 	int		 full;
 };
 
@@ -119,7 +121,8 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 		d->full = 1;	/* queue full (or an error): retry later */
 		return -1;
 	}
-	d->cur->pos++;
+	d->cur->sent++;
+	d->emitted++;
 	d->inflight++;
 	return 0;
 }
@@ -143,14 +146,21 @@ send_slot(struct drain *d, struct slot *s)
 		return -1;
 	}
 	d->cur = s;
+	d->emitted = 0;
+	d->full = 0;
 	if (kind == STORE_OUT_CASCADE) {
 		n = len / sizeof(uint64_t) - s->pos;
 		if (n > CHUNK)
 			n = CHUNK;
 		(void)publish_entry(txn, kind, (const uint64_t *)data + s->pos,
 		    n * sizeof(uint64_t), emit, d);
-	} else
+		/* An id the publisher skipped (it logs why) counts as done. */
+		s->pos += d->full ? d->emitted : n;
+	} else {
 		(void)publish_entry(txn, kind, data, len, emit, d);
+		if (!d->full)
+			s->pos = s->total;
+	}
 	store_abort(&txn);
 	return 0;
 }
@@ -213,7 +223,7 @@ retire(struct drain *d)
 
 	while (d->head < d->tail) {
 		s = &d->ring[d->head % RING];
-		if (s->pos < s->total || s->acked < s->total)
+		if (s->pos < s->total || s->acked < s->sent)
 			break;
 		if (txn == NULL && store_begin(d->store, 0, &txn) == -1)
 			return -1;
