@@ -62,7 +62,8 @@ struct profile_config {
 /*
  * Check token tok (minted by an exchange when is_exchange) against its
  * parents p[EV_NPARENTS] (indexed EV_PARENT_*), at time now.  Fills
- * *res: in enforce mode own is DENIED on any violation, else PENDING
+ * *res: in enforce mode own is DENIED on any violation (but a revoked
+ * parent alone, which the store's cascade revokes anyway), else PENDING
  * when a named parent is not known, else ACTIVE; in audit mode own is
  * ACTIVE and violations are listed; off: ACTIVE, none.  Rules that need
  * a parent not known yet are skipped (checked again when it arrives).
