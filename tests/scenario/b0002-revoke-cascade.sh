@@ -1,9 +1,8 @@
 #!/bin/bash
-# WIP (rename to b0002-revoke-cascade.sh once revokerd runs): a delegation
-# chain user -> orchestrator -> agent-a, all active; revoking the user's
-# token revokes the chain, publishes one revocation per token with its
-# depth and path, and introspection answers {"active":false} for each
-# (SPEC sections 1, 3, 4). Also an example of lib.sh for new scenarios.
+# A delegation chain user -> orchestrator -> agent-a, all active; revoking
+# the user's token revokes the chain, publishes one revocation per token
+# with its depth and path, and introspection answers {"active":false} for
+# each (SPEC sections 1, 3, 4). Also an example of lib.sh for new scenarios.
 . "$(dirname "$0")/lib.sh"
 
 broker_start
