@@ -1,0 +1,60 @@
+/*
+ * revokerctl internals: one function per command, and what they share.
+ * Each command gets argv from its own name on (argv[0] is "replay") and
+ * returns the process's exit status: 0 ok, 1 failure, 2 usage error.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+
+int		 ctl_replay(int argc, char **argv);
+int		 ctl_digest(int argc, char **argv);
+int		 ctl_stats(int argc, char **argv);
+int		 ctl_show(int argc, char **argv);
+int		 ctl_tree(int argc, char **argv);
+
+/* The whole --help text of revokerctl. */
+void		 ctl_usage(FILE *fp);
+
+/*
+ * Options of the read-only commands (digest, stats, show, tree): --db,
+ * and the ones named in allow ("iss", "dot", "limit"), plus one JTI
+ * operand when want_jti.  0, or 2 after a message (usage error).
+ */
+struct ctl_opts {
+	const char	*db;
+	const char	*iss;
+	const char	*jti;
+	int		 dot;
+	long long	 limit;
+};
+int		 ctl_opts_parse(int argc, char **argv, const char *allow,
+		    int want_jti, struct ctl_opts *o);
+
+/*
+ * Open the database in dir.  must_exist: refuse to create one (the
+ * read-only commands).  NULL after a message.
+ */
+struct store	*ctl_open(const char *dir, size_t map_mib, int must_exist);
+
+/* A decimal in [min, max]; 0 or -1.  */
+int		 ctl_num(const char *s, long long min, long long max,
+		    long long *out);
+
+/* "active", "pending", "denied", "revoked" for STORE_*. */
+const char	*ctl_status_name(int status);
+/* The status a user sees: "expired" for an active token past exp. */
+const char	*ctl_status_now(int issued, int status, int64_t exp,
+		    int64_t now);
+/* Monotonic seconds. */
+double		 ctl_clock(void);
+/* Exit status after a message: "revokerctl: <cmd>: ..." on stderr. */
+int		 ctl_fail(const char *cmd, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,465 @@
+/*
+ * ctl_replay: `revokerctl replay`, the state rebuilt from an event log
+ * through apply_message(), the daemon's own apply path.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "consumers/apply.h"
+#include "consumers/kafka.h"
+#include "consumers/log.h"
+#include "daemon/config.h"
+#include "daemon/ctl.h"
+#include "store/store.h"
+
+#define LINE_SLACK	4096	/* read this much past max_event */
+#define DEL_BATCH	10000	/* outbox entries deleted per txn */
+
+struct replay {
+	struct store	*st;
+	struct apply	*ap;
+	struct store_txn *txn;
+	int		 batch, inbatch;
+	uint64_t	 n;		/* messages handed to apply */
+	uint64_t	 done, total;	/* progress: bytes or messages */
+	int		 tty;
+	double		 t0, shown;
+};
+
+/* A progress line on a terminal, at most twice a second. */
+static void
+replay_progress(struct replay *r, int last)
+{
+	double now = ctl_clock(), el = now - r->t0, rate;
+
+	if (!r->tty || (!last && now - r->shown < 0.5))
+		return;
+	r->shown = now;
+	rate = el > 0 ? (double)r->n / el : 0;
+	fprintf(stderr, "\rreplay: %llu events, %.0f/s", (unsigned long long)
+	    r->n, rate);
+	if (r->total > 0 && r->done > 0 && r->done <= r->total)
+		fprintf(stderr, ", %.0f%%, ETA %.0f s   ", 100.0 *
+		    (double)r->done / (double)r->total, el *
+		    (double)(r->total - r->done) / (double)r->done);
+	if (last)
+		fputc('\n', stderr);
+}
+
+static int
+replay_flush(struct replay *r)
+{
+	r->inbatch = 0;
+	if (r->txn == NULL)
+		return 0;
+	if (store_commit(&r->txn) == -1) {
+		fprintf(stderr, "revokerctl: replay: commit failed\n");
+		return -1;
+	}
+	replay_progress(r, 0);
+	return 0;
+}
+
+/* Apply one message, committing every r->batch messages. */
+static int
+replay_one(struct replay *r, const struct apply_msg *m)
+{
+	if (r->txn == NULL && store_begin(r->st, 0, &r->txn) == -1) {
+		fprintf(stderr, "revokerctl: replay: cannot begin a write "
+		    "transaction\n");
+		return -1;
+	}
+	if (apply_message(r->ap, r->txn, m, NULL) == -1) {
+		fprintf(stderr, "revokerctl: replay: store error: %s\n",
+		    store_strerror(r->txn));
+		store_abort(&r->txn);
+		return -1;
+	}
+	r->n++;
+	if (++r->inbatch >= r->batch)
+		return replay_flush(r);
+	return 0;
+}
+
+/*
+ * One line of fp without its newline, at most cap bytes of it in buf
+ * (the rest is skipped: an overlong event is still applied, and dead-
+ * lettered as too large).  Returns 1 at the end of the file.
+ */
+static int
+read_line(FILE *fp, char *buf, size_t cap, size_t *len, uint64_t *bytes)
+{
+	uint64_t all = 0;
+	size_t n = 0;
+	int c;
+
+	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+		if (n < cap)
+			buf[n++] = (char)c;
+		all++;
+	}
+	if (c == EOF && all == 0)
+		return 1;
+	*bytes += all + (c == '\n');
+	*len = n;
+	return 0;
+}
+
+static int
+replay_file(struct replay *r, const char *path, size_t max_event)
+{
+	struct apply_msg m;
+	struct stat sb;
+	size_t cap = max_event + LINE_SLACK, len;
+	char *buf;
+	FILE *fp;
+	int rc = 0;
+
+	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (fp == NULL) {
+		ctl_fail("replay", "%s: %m", path);
+		return -1;
+	}
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
+		r->total = (uint64_t)sb.st_size;
+	if ((buf = malloc(cap)) == NULL)
+		fatal("malloc");
+	memset(&m, 0, sizeof(m));
+	while (rc == 0 && read_line(fp, buf, cap, &len, &r->done) == 0) {
+		if (len == 0)
+			continue;
+		m.payload = buf;
+		m.len = len;
+		rc = replay_one(r, &m);
+	}
+	if (rc == 0 && ferror(fp)) {
+		ctl_fail("replay", "%s: read error", path);
+		rc = -1;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	free(buf);
+	return rc;
+}
+
+static int
+kafka_cb(void *arg, const struct kafka_msg *km)
+{
+	struct replay *r = arg;
+	struct apply_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.topic = km->topic;
+	m.partition = km->partition;
+	m.offset = km->offset;
+	m.payload = km->payload;
+	m.len = km->len;
+	return replay_one(r, &m) == -1 ? 1 : 0;
+}
+
+static void
+kafka_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct replay *r = arg;
+
+	r->done = done;
+	r->total = total;
+}
+
+static int
+replay_kafka(struct replay *r, const char *brokers, const char *topic)
+{
+	char errbuf[512];
+	int rc;
+
+	errbuf[0] = '\0';
+	rc = kafka_read_topic(brokers, topic, kafka_cb, r, kafka_progress,
+	    errbuf, sizeof(errbuf));
+	if (rc == 0)
+		return 0;
+	if (r->txn != NULL)
+		store_abort(&r->txn);
+	if (rc != 1)	/* 1: kafka_cb stopped, after its message */
+		ctl_fail("replay", "%s: %s", topic, errbuf);
+	return -1;
+}
+
+/* The last outbox sequence number now (0: none), to spare older ones. */
+static int
+outbox_last(struct store *st, uint64_t *last)
+{
+	struct store_txn *t;
+	const void *data;
+	uint64_t seq;
+	uint8_t kind;
+	size_t len;
+	int rc;
+
+	*last = 0;
+	if (store_begin(st, 1, &t) == -1)
+		return -1;
+	while ((rc = store_outbox_next(t, *last, &seq, &kind, &data,
+	    &len)) == 0)
+		*last = seq;
+	store_abort(&t);
+	return rc == STORE_NOTFOUND ? 0 : -1;
+}
+
+/* Delete the outbox entries after seq after; *n gets their count. */
+static int
+outbox_drop(struct store *st, uint64_t after, uint64_t *n)
+{
+	struct store_txn *t;
+	const void *data;
+	uint64_t seq;
+	uint8_t kind;
+	size_t len, i;
+	int rc;
+
+	*n = 0;
+	do {
+		if (store_begin(st, 0, &t) == -1)
+			return -1;
+		for (i = 0, rc = 0; i < DEL_BATCH; i++, (*n)++) {
+			rc = store_outbox_next(t, after, &seq, &kind, &data,
+			    &len);
+			if (rc == 0 && store_outbox_del(t, seq) == -1)
+				rc = -1;
+			if (rc != 0)
+				break;
+		}
+		if (rc == -1) {
+			store_abort(&t);
+			return -1;
+		}
+		if (store_commit(&t) == -1)
+			return -1;
+	} while (rc == 0);
+	return 0;
+}
+
+/* Refuse a database that holds anything, unless forced. */
+static int
+replay_check_empty(struct store *st, int force)
+{
+	struct store_stats ss;
+	struct store_txn *t;
+	int rc;
+
+	if (store_begin(st, 1, &t) == -1)
+		return ctl_fail("replay", "cannot read the database");
+	rc = store_stats(t, &ss);
+	store_abort(&t);
+	if (rc == -1)
+		return ctl_fail("replay", "cannot read the database");
+	if (force || ss.tokens + ss.placeholders + ss.events == 0)
+		return 0;
+	return ctl_fail("replay", "the database is not empty (%llu tokens, "
+	    "%llu placeholders, %llu events): replay builds a state from "
+	    "scratch; --force applies the log on top",
+	    (unsigned long long)ss.tokens, (unsigned long long)ss.placeholders,
+	    (unsigned long long)ss.events);
+}
+
+static void
+replay_summary(struct replay *r, struct store *st)
+{
+	struct apply_counts c;
+	struct store_stats ss;
+	struct store_txn *t;
+	double el = ctl_clock() - r->t0;
+
+	apply_counts(r->ap, &c);
+	printf("replay: %llu events in %.2f s (%.0f/s): %llu applied, "
+	    "%llu duplicates, %llu dead-lettered\n", (unsigned long long)r->n,
+	    el, el > 0 ? (double)r->n / el : 0.0,
+	    (unsigned long long)c.applied, (unsigned long long)c.duplicates,
+	    (unsigned long long)c.dead);
+	printf("replay: %llu violations, %llu tokens revoked\n",
+	    (unsigned long long)c.violations, (unsigned long long)c.revoked);
+	if (store_begin(st, 1, &t) == -1)
+		return;
+	if (store_stats(t, &ss) == 0)
+		printf("replay: tokens: %llu issued (%llu active, "
+		    "%llu pending, %llu denied, %llu revoked), "
+		    "%llu placeholders\n",
+		    (unsigned long long)ss.tokens,
+		    (unsigned long long)ss.by_status[STORE_ACTIVE],
+		    (unsigned long long)ss.by_status[STORE_PENDING],
+		    (unsigned long long)ss.by_status[STORE_DENIED],
+		    (unsigned long long)ss.by_status[STORE_REVOKED],
+		    (unsigned long long)ss.placeholders);
+	store_abort(&t);
+}
+
+struct replay_args {
+	const char	*file;
+	const char	*topic;
+	int		 force, keep_outbox, verbose;
+	char		*fwd[40];	/* argv for config_parse() */
+	int		 nfwd;
+	int		 has_db;
+};
+
+/* Options: replay's own, or daemon keys forwarded to config_parse(). */
+static int
+replay_opt(struct replay_args *a, int c, const struct option *lo, int li)
+{
+	switch (c) {
+	case 'f':
+		a->file = optarg;
+		return 0;
+	case 't':
+		a->topic = optarg;
+		return 0;
+	case 'F':
+		a->force = 1;
+		return 0;
+	case 'K':
+		a->keep_outbox = 1;
+		return 0;
+	case 'v':
+		a->verbose = 1;
+		return 0;
+	case 0:
+		break;
+	default:
+		return -1;
+	}
+	if (a->nfwd + 3 > (int)(sizeof(a->fwd) / sizeof(a->fwd[0])))
+		return -1;
+	if (strcmp(lo[li].name, "db") == 0 || strcmp(lo[li].name,
+	    "config") == 0)
+		a->has_db = 1;
+	if (asprintf(&a->fwd[a->nfwd], "--%s", lo[li].name) == -1)
+		fatal("asprintf");
+	a->nfwd++;
+	if (lo[li].has_arg && (a->fwd[a->nfwd++] = strdup(optarg)) == NULL)
+		fatal("strdup");
+	return 0;
+}
+
+static int
+replay_args(int argc, char **argv, struct replay_args *a, struct config *cfg)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "topic", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "keep-outbox", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "db", required_argument, NULL, 0 },
+		{ "brokers", required_argument, NULL, 0 },
+		{ "profile", required_argument, NULL, 0 },
+		{ "max-depth", required_argument, NULL, 0 },
+		{ "allow-impersonation", no_argument, NULL, 0 },
+		{ "batch", required_argument, NULL, 0 },
+		{ "max-event", required_argument, NULL, 0 },
+		{ "map-size", required_argument, NULL, 0 },
+		{ "config", required_argument, NULL, 0 },
+		{ NULL, 0, NULL, 0 }
+	};
+	char errbuf[512];
+	int c, li, rc;
+
+	a->fwd[a->nfwd++] = strdup("revokerctl");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", lo, &li)) != -1)
+		if (replay_opt(a, c, lo, li) == -1)
+			return 2;
+	if (optind != argc || !a->has_db)
+		return 2;
+	rc = config_parse(a->nfwd, a->fwd, cfg, errbuf, sizeof(errbuf));
+	if (rc == -1) {
+		ctl_fail("replay", "%s", errbuf);
+		return 2;
+	}
+	if (a->file == NULL && cfg->brokers == NULL) {
+		config_clear(cfg);
+		return 2;
+	}
+	return 0;
+}
+
+static void
+replay_args_free(struct replay_args *a)
+{
+	int i;
+
+	for (i = 0; i < a->nfwd; i++)
+		free(a->fwd[i]);
+}
+
+/* Apply the log, drop the outbox entries it made, print the summary. */
+static int
+replay_run(struct replay *r, const struct replay_args *a,
+    const struct config *cfg)
+{
+	uint64_t before, dropped;
+	int rc;
+
+	if (replay_check_empty(r->st, a->force) != 0 ||
+	    outbox_last(r->st, &before) == -1)
+		return 1;
+	r->t0 = ctl_clock();
+	if (a->file != NULL)
+		rc = replay_file(r, a->file, cfg->max_event);
+	else
+		rc = replay_kafka(r, cfg->brokers, a->topic != NULL ?
+		    a->topic : cfg->topic_in);
+	if (rc == 0)
+		rc = replay_flush(r);
+	replay_progress(r, 1);
+	if (rc == -1)
+		return ctl_fail("replay", "stopped after %llu events; the "
+		    "batches committed before stay", (unsigned long long)r->n);
+	replay_summary(r, r->st);
+	if (a->keep_outbox)
+		return 0;
+	if (outbox_drop(r->st, before, &dropped) == -1)
+		return ctl_fail("replay", "cannot clear the outbox");
+	printf("replay: %llu outbox entries dropped: a replay does not "
+	    "publish history again (--keep-outbox keeps them)\n",
+	    (unsigned long long)dropped);
+	return 0;
+}
+
+int
+ctl_replay(int argc, char **argv)
+{
+	struct replay_args a;
+	struct apply_config ac;
+	struct config cfg;
+	struct replay r;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	if ((rc = replay_args(argc, argv, &a, &cfg)) != 0) {
+		replay_args_free(&a);
+		fprintf(stderr, "usage: revokerctl replay --db DIR (--file "
+		    "EVENTS.jsonl | --brokers B [--topic T]) [options]\n"
+		    "(see revokerctl --help)\n");
+		return rc;
+	}
+	log_init(a.verbose ? LOG_INFO : LOG_WARN, "revokerctl");
+	config_apply(&cfg, &ac);
+	r.batch = cfg.batch;
+	r.tty = isatty(STDERR_FILENO);
+	rc = 1;
+	if ((r.st = ctl_open(cfg.db, cfg.map_size, 0)) == NULL)
+		goto fail;
+	if ((r.ap = apply_new(&ac)) == NULL)
+		fatal("apply_new");
+	rc = replay_run(&r, &a, &cfg);
+fail:
+	apply_free(&r.ap);
+	store_close(&r.st);
+	config_clear(&cfg);
+	replay_args_free(&a);
+	return rc;
+}
