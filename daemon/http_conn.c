@@ -1,11 +1,15 @@
 /*
  * http_conn: one worker's connections.  Accept (up to max_conns per
- * worker), read into an evbuffer, parse a request head and wait for its
- * body, hand the request to the API, write the reply, keep the
- * connection alive.  A connection serves one request at a time; a
- * request that goes asynchronous (/revoke waiting for its event) holds
- * back the ones pipelined behind it.  Each connection allocates its
- * buffers once; a request allocates nothing beyond them.
+ * worker), read into the connection's buffer, parse a request head in
+ * place and wait for its body, hand the request to the API, write the
+ * reply, keep the connection alive.  A connection serves one request at
+ * a time; a request that goes asynchronous (/revoke waiting for its
+ * event) holds back the ones pipelined behind it.
+ *
+ * Costs, per request, on the hot path: one read(2), one writev(2), no
+ * allocation (the input buffer is the connection's and grows only for a
+ * large body, up to max_headers + max_body; the output evbuffer reuses
+ * small chunks), no printf.
  */
 #include <sys/socket.h>
 
@@ -27,7 +31,8 @@
 #include "daemon/metrics.h"
 
 #define ACCEPT_BURST	64
-#define READ_CHUNK	16384
+#define IN_INITIAL	4096		/* input buffer of a new connection */
+#define READ_MIN	1024		/* room wanted before a read */
 #define OUT_HIGH	(256 * 1024)	/* stop reading above this */
 
 struct http_conn {
@@ -36,7 +41,10 @@ struct http_conn {
 	evutil_socket_t	 fd;
 	struct event	*rev;
 	struct event	*wev;
-	struct evbuffer	*in;
+	char		*ib;		/* input: [ioff, ilen) unconsumed */
+	size_t		 ioff;
+	size_t		 ilen;
+	size_t		 icap;
 	struct evbuffer	*out;
 	int		 busy;		/* a request is asynchronous */
 	int		 closing;	/* close once out is written */
@@ -72,8 +80,7 @@ conn_free(struct http_conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
-	if (c->in != NULL)
-		evbuffer_free(c->in);
+	free(c->ib);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
 	if (c->fd != -1)
@@ -99,7 +106,7 @@ conn_linger(struct http_conn *c)
 		return;
 	}
 	c->lingering = 1;
-	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	c->ioff = c->ilen = 0;
 	if (event_add(c->rev, c->w->tmo) == -1)
 		conn_free(c);
 }
@@ -143,24 +150,65 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		conn_process(c);
 }
 
+/* The most input a connection holds: one whole request and a bit. */
+static size_t
+in_limit(const struct http_conn *c)
+{
+	const struct http_config *cfg = &c->w->h->cfg;
+
+	return (cfg->max_headers + cfg->max_body + READ_MIN);
+}
+
+/* Make room to read: move the unconsumed bytes down, or grow. */
+static int
+conn_room(struct http_conn *c)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (c->icap - c->ilen >= READ_MIN)
+		return (0);
+	if (c->ioff > 0) {
+		memmove(c->ib, c->ib + c->ioff, c->ilen - c->ioff);
+		c->ilen -= c->ioff;
+		c->ioff = 0;
+	}
+	if (c->icap - c->ilen >= READ_MIN || c->icap >= in_limit(c))
+		return (0);
+	cap = c->icap * 2 < in_limit(c) ? c->icap * 2 : in_limit(c);
+	if ((p = realloc(c->ib, cap)) == NULL)
+		return (-1);
+	c->ib = p;
+	c->icap = cap;
+	return (0);
+}
+
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn	*c = arg;
-	int			 n;
+	ssize_t			 n;
 
 	if (what & EV_TIMEOUT) {
 		if (!c->busy)
 			conn_free(c);
 		return;
 	}
-	n = evbuffer_read(c->in, fd, READ_CHUNK);
+	if (c->lingering)
+		c->ioff = c->ilen = 0;
+	if (conn_room(c) == -1 || c->ilen == c->icap) {
+		conn_free(c);
+		return;
+	}
+	n = read(fd, c->ib + c->ilen, c->icap - c->ilen);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		conn_free(c);
 		return;
 	}
+	if (n > 0)
+		c->ilen += (size_t)n;
 	if (c->lingering)
-		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		c->ioff = c->ilen = 0;
 	else if (!c->busy)
 		conn_process(c);
 	else
@@ -180,14 +228,15 @@ conn_new(struct http_worker *w, evutil_socket_t fd)
 	c->fd = fd;
 	c->req.w = w;
 	c->req.c = c;
-	c->in = evbuffer_new();
+	c->icap = IN_INITIAL;
+	c->ib = malloc(c->icap);
 	c->out = evbuffer_new();
 	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb,
 	    c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
-	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	if (c->ib == NULL || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || event_add(c->rev, w->tmo) == -1) {
 		c->fd = -1;
 		conn_free(c);
@@ -285,31 +334,77 @@ reason_of(int status)
 	}
 }
 
+/* A bounded string builder: no printf on the hot path. */
+struct hbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 full;
+};
+
+static void
+hb_add(struct hbuf *b, const char *s, size_t n)
+{
+	if (b->full || n > b->cap - b->len) {
+		b->full = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+hb_str(struct hbuf *b, const char *s)
+{
+	hb_add(b, s, strlen(s));
+}
+
+static void
+hb_num(struct hbuf *b, size_t v)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	hb_add(b, d + i, sizeof(d) - i);
+}
+
 /* The status line and headers, into buf.  Its length, or -1. */
 static int
 reply_head(struct http_req *r, int status, const char *ctype, size_t len,
     char *buf, size_t buflen)
 {
-	int	 n;
-	int	 allow = r->allow != NULL && status == 405;
+	struct hbuf	 b = { buf, 0, buflen, 0 };
 
 	update_date(r->w);
-	n = snprintf(buf, buflen, "HTTP/1.1 %d %s\r\n%s"
-	    "%s%s%s"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s%s%s%s%s\r\n",
-	    status, reason_of(status), r->w->date,
-	    ctype != NULL ? "Content-Type: " : "",
-	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
-	    len,
-	    status == 401 ? "WWW-Authenticate: Basic realm=\"revokerd\"\r\n"
-	    : "",
-	    allow ? "Allow: " : "", allow ? r->allow : "", allow ? "\r\n" : "",
-	    r->keepalive ? "" : "Connection: close\r\n");
-	if (n < 0 || (size_t)n >= buflen)
-		return (-1);
-	return (n);
+	hb_add(&b, "HTTP/1.1 ", 9);
+	hb_num(&b, (size_t)status);
+	hb_add(&b, " ", 1);
+	hb_str(&b, reason_of(status));
+	hb_add(&b, "\r\n", 2);
+	hb_str(&b, r->w->date);
+	if (ctype != NULL) {
+		hb_add(&b, "Content-Type: ", 14);
+		hb_str(&b, ctype);
+		hb_add(&b, "\r\n", 2);
+	}
+	hb_add(&b, "Content-Length: ", 16);
+	hb_num(&b, len);
+	hb_str(&b, "\r\nCache-Control: no-store\r\n");
+	if (status == 401)
+		hb_str(&b, "WWW-Authenticate: Basic realm=\"revokerd\"\r\n");
+	if (status == 405 && r->allow != NULL) {
+		hb_add(&b, "Allow: ", 7);
+		hb_str(&b, r->allow);
+		hb_add(&b, "\r\n", 2);
+	}
+	if (!r->keepalive)
+		hb_str(&b, "Connection: close\r\n");
+	hb_add(&b, "\r\n", 2);
+	return (b.full ? -1 : (int)b.len);
 }
 
 void
@@ -425,7 +520,7 @@ conn_more(struct http_conn *c, const struct http_msg *m)
 	return (1);
 }
 
-/* Serve one request from c->in.  0 served, 1 need more, -1 stop. */
+/* Serve one request from c->ib.  0 served, 1 need more, -1 stop. */
 static int
 conn_one(struct http_conn *c)
 {
@@ -435,13 +530,9 @@ conn_one(struct http_conn *c)
 	size_t			 len, look, total;
 	int			 rc;
 
-	len = evbuffer_get_length(c->in);
+	p = c->ib + c->ioff;
+	len = c->ilen - c->ioff;
 	look = len < cfg->max_headers ? len : cfg->max_headers;
-	if ((p = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)look)) ==
-	    NULL) {
-		c->closing = 1;
-		return (-1);
-	}
 	if ((rc = http_parse(p, look, cfg->max_headers, &m)) == HTTP_MORE)
 		return (conn_more(c, NULL));
 	if (rc == 0 && m.clen > cfg->max_body)
@@ -453,15 +544,12 @@ conn_one(struct http_conn *c)
 	total = m.head_len + m.clen;
 	if (len < total)
 		return (conn_more(c, &m));
-	if ((p = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)total)) ==
-	    NULL) {
-		c->closing = 1;
-		return (-1);
-	}
 	req_fill(&c->req, &m, p);
 	c->req.t0 = http_now_us();
 	c->busy = api_serve(&c->req);
-	evbuffer_drain(c->in, total);
+	c->ioff += total;
+	if (c->ioff == c->ilen)
+		c->ioff = c->ilen = 0;
 	c->head_t0 = 0;
 	c->sent_continue = 0;
 	return (0);
@@ -471,10 +559,9 @@ conn_one(struct http_conn *c)
 static void
 conn_throttle(struct http_conn *c)
 {
-	struct http_config	*cfg = &c->w->h->cfg;
-	int			 full;
+	int	 full;
 
-	full = evbuffer_get_length(c->in) > cfg->max_headers + cfg->max_body ||
+	full = c->ilen - c->ioff >= in_limit(c) ||
 	    evbuffer_get_length(c->out) >= OUT_HIGH;
 	if (full && !c->paused) {
 		event_del(c->rev);
@@ -488,7 +575,7 @@ conn_throttle(struct http_conn *c)
 static void
 conn_process(struct http_conn *c)
 {
-	while (!c->busy && !c->closing && evbuffer_get_length(c->in) > 0 &&
+	while (!c->busy && !c->closing && c->ilen > c->ioff &&
 	    evbuffer_get_length(c->out) < OUT_HIGH)
 		if (conn_one(c) != 0)
 			break;

@@ -193,21 +193,38 @@ function request()
 end
 EOF
 
-# run URL: "rate p99" (p99 in ms) of the best of ROUNDS runs.
+# cpu PID...: CPU time (user + system, clock ticks) of the processes.
+cpu() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+
+# run URL PID...: "rate p99 cpu" of the best of ROUNDS runs: requests/s,
+# p99 in ms, and the server's CPU time per request in µs (the PIDs').
 run() {
-	local best=0 best99= out rate p99 r
+	local url=$1 best=0 best99= bestcpu= out rate p99 r c0 c1 n
+	shift
 	for r in $(seq "$ROUNDS"); do
+		c0=$(cpu "$@")
 		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
-		    -s "$T/introspect.lua" "$1")
+		    -s "$T/introspect.lua" "$url")
+		c1=$(cpu "$@")
 		echo "$out" >>"$T/wrk.log"
 		rate=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
 		p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
+		n=$(echo "$out" | awk '/requests in/ { print $1 }')
 		if awk -v a="$rate" -v b="$best" 'BEGIN { exit !(a > b) }'; then
 			best=$rate
 			best99=$p99
+			bestcpu=$(awk -v c=$((c1 - c0)) -v n="$n" \
+			    -v hz="$(getconf CLK_TCK)" \
+			    'BEGIN { printf "%.1f", c / hz * 1e6 / n }')
 		fi
 	done
-	echo "$best $(to_ms "$best99")"
+	echo "$best $(to_ms "$best99") $bestcpu"
 }
 
 to_ms() {
@@ -220,12 +237,17 @@ to_ms() {
 
 echo "loadtest: wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) CPUs," \
     "revokerd with $HTTP_THREADS HTTP workers, nginx with 2 workers"
-read -r nrate np99 <<<"$(run "http://127.0.0.1:$NPORT/introspect")"
-read -r drate dp99 <<<"$(run "http://127.0.0.1:$DPORT/introspect")"
+# shellcheck disable=SC2046
+read -r nrate np99 ncpu <<<"$(run "http://127.0.0.1:$NPORT/introspect" \
+    $(pgrep -P "$NPID"))"
+read -r drate dp99 dcpu <<<"$(run "http://127.0.0.1:$DPORT/introspect" \
+    "$DPID")"
 grep -E 'Non-2xx|Socket errors' "$T/wrk.log" | sed 's/^/loadtest: /' || true
 
-printf '%-10s %14s %10s\n' "" "requests/s" "p99 ms"
-printf '%-10s %14.0f %10s\n' nginx "$nrate" "$np99"
-printf '%-10s %14.0f %10s\n' revokerd "$drate" "$dp99"
-awk -v d="$drate" -v n="$nrate" -v dp="$dp99" -v np="$np99" 'BEGIN {
-	printf "ratio      %13.1f%% %9.2fx\n", 100 * d / n, dp / np }'
+printf '%-10s %14s %10s %14s\n' "" "requests/s" "p99 ms" "CPU µs/req"
+printf '%-10s %14.0f %10s %14s\n' nginx "$nrate" "$np99" "$ncpu"
+printf '%-10s %14.0f %10s %14s\n' revokerd "$drate" "$dp99" "$dcpu"
+awk -v d="$drate" -v n="$nrate" -v dp="$dp99" -v np="$np99" \
+    -v dc="$dcpu" -v nc="$ncpu" 'BEGIN {
+	printf "ratio      %13.1f%% %9.2fx %13.2fx\n", 100 * d / n, dp / np,
+	    dc / nc }'
