@@ -69,7 +69,8 @@ check_hash(const char *jti, const char *hash)
 	    NULL), 1);
 	md[32] = 0;
 	for (i = 0; i < 32; i += 3) {
-		v = (uint32_t)md[i] << 16 | (uint32_t)md[i + 1] << 8 | md[i + 2];
+		v = (uint32_t)md[i] << 16 | (uint32_t)md[i + 1] << 8 |
+		    md[i + 2];
 		want[j++] = b64[v >> 18 & 63];
 		want[j++] = b64[v >> 12 & 63];
 		want[j++] = b64[v >> 6 & 63];
@@ -135,8 +136,8 @@ check_lines(char *buf, int partitions)
 		ev = json_loads(line, JSON_REJECT_DUPLICATES, &err);
 		cr_assert_not_null(ev, "%s: %s", err.text, line);
 		cr_assert_eq(json_unpack(ev, "{s:I, s:s, s:s, s:I, s:s}", "v",
-		    &v, "type", &type, "id", &id, "time", &time, "iss", &iss), 0,
-		    "common fields: %s", line);
+		    &v, "type", &type, "id", &id, "time", &time, "iss", &iss),
+		    0, "common fields: %s", line);
 		cr_assert_eq(v, 1);
 		if (strcmp(type, "token.issued") == 0)
 			check_issued(ev);
