@@ -51,6 +51,11 @@ const char	*ctl_status_name(int status);
 /* The status a user sees: "expired" for an active token past exp. */
 const char	*ctl_status_now(int issued, int status, int64_t exp,
 		    int64_t now);
+/*
+ * Write s to stdout with control characters as \xHH (names come from
+ * the IdP's events: no terminal escapes), at most 512 bytes of it.
+ */
+void		 ctl_vis(const char *s);
 /* Monotonic seconds. */
 double		 ctl_clock(void);
 /* Exit status after a message: "revokerctl: <cmd>: ..." on stderr. */

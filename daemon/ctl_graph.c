@@ -365,9 +365,12 @@ stats_print(const char *dir, const struct graph *g,
 	if (cyclic > 0)
 		printf("cycles        %zu tokens on or under a parent cycle\n",
 		    cyclic);
-	if (fan != NULL)
-		printf("max fan-out   %llu children (%s)\n",
-		    (unsigned long long)fan->nchildren, fan->jti);
+	if (fan != NULL) {
+		printf("max fan-out   %llu children (",
+		    (unsigned long long)fan->nchildren);
+		ctl_vis(fan->jti);
+		printf(")\n");
+	}
 	stats_print_db(dir, ss);
 }
 

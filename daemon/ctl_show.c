@@ -64,6 +64,15 @@ print_time(const char *name, int64_t v)
 	printf("%-10s %lld (%s)\n", name, (long long)v, buf);
 }
 
+/* "name       value", the value made safe for a terminal. */
+static void
+field(const char *name, const char *value)
+{
+	printf("%-10s ", name);
+	ctl_vis(value);
+	putchar('\n');
+}
+
 static void
 show_cause(struct store_txn *t, uint32_t ref)
 {
@@ -74,10 +83,16 @@ show_cause(struct store_txn *t, uint32_t ref)
 		printf("cause      (unknown)\n");
 		return;
 	}
-	printf("cause      event %s, %s %s%s%s, at %lld\n", c.event_id,
-	    c.target_kind >= 0 && c.target_kind < 3 ? tk[c.target_kind] :
-	    "jti", c.target, c.reason[0] != '\0' ? ", reason " : "",
-	    c.reason, (long long)c.time);
+	printf("cause      event ");
+	ctl_vis(c.event_id);
+	printf(", %s ", c.target_kind >= 0 && c.target_kind < 3 ?
+	    tk[c.target_kind] : "jti");
+	ctl_vis(c.target);
+	if (c.reason[0] != '\0') {
+		printf(", reason ");
+		ctl_vis(c.reason);
+	}
+	printf(", at %lld\n", (long long)c.time);
 }
 
 static void
@@ -94,9 +109,10 @@ show_parents(struct store_txn *t, const struct store_token *tok,
 			printf("parent     %-8s (unreadable)\n", kinds[k]);
 			continue;
 		}
-		printf("parent     %-8s %s %s%s\n", kinds[k], p.jti,
-		    ctl_status_now(p.issued, p.status, p.exp, now),
-		    p.issued ? "" : " (not issued yet)");
+		printf("parent     %-8s ", kinds[k]);
+		ctl_vis(p.jti);
+		printf(" %s%s\n", ctl_status_now(p.issued, p.status, p.exp,
+		    now), p.issued ? "" : " (not issued yet)");
 	}
 }
 
@@ -106,7 +122,8 @@ show_token(struct store_txn *t, const struct store_token *tok)
 	int64_t now = (int64_t)time(NULL);
 	const char *rule = profile_rule_name(tok->rule);
 
-	printf("jti        %s\niss        %s\n", tok->jti, tok->iss);
+	field("jti", tok->jti);
+	field("iss", tok->iss);
 	printf("status     %s%s\n", ctl_status_now(tok->issued, tok->status,
 	    tok->exp, now), tok->issued ? "" : " (not issued: a placeholder)");
 	if (tok->own != tok->status)
@@ -117,9 +134,9 @@ show_token(struct store_txn *t, const struct store_token *tok)
 	if (tok->status == STORE_REVOKED)
 		show_cause(t, tok->cause);
 	if (tok->issued) {
-		printf("kind       %s\nsub        %s\nclient_id  %s\n",
-		    tok->kind == 1 ? "refresh" : "access", tok->sub,
-		    tok->client_id);
+		field("kind", tok->kind == 1 ? "refresh" : "access");
+		field("sub", tok->sub);
+		field("client_id", tok->client_id);
 		print_time("iat", tok->iat);
 		if (tok->nbf != 0)
 			print_time("nbf", tok->nbf);
@@ -290,11 +307,16 @@ tree_line(const struct walk *w, const struct frame *f,
 	char lbl[32];
 	int indent = f->depth > 60 ? 120 : (int)f->depth * 2;
 
-	printf("%*s[%c] %s", indent, "", status_mark(tok, w->now), tok->jti);
+	printf("%*s[%c] ", indent, "", status_mark(tok, w->now));
+	ctl_vis(tok->jti);
 	if (f->parent != 0)
 		printf(" (%s)", edge_label(tok, f->parent, lbl, sizeof(lbl)));
-	if (tok->issued)
-		printf(" sub=%s client_id=%s", tok->sub, tok->client_id);
+	if (tok->issued) {
+		printf(" sub=");
+		ctl_vis(tok->sub);
+		printf(" client_id=");
+		ctl_vis(tok->client_id);
+	}
 	printf("%s\n", first ? "" : " (see above)");
 }
 
