@@ -79,7 +79,8 @@ replay_one(struct replay *r, const struct apply_msg *m)
 		store_abort(&r->txn);
 		return -1;
 	}
-	r->n++;
+	if ((++r->n & 4095) == 0)
+		replay_progress(r, 0);
 	if (++r->inbatch >= r->batch)
 		return replay_flush(r);
 	return 0;
