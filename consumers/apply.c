@@ -171,7 +171,9 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 	rc = store_lookup(txn, ev->iss, ev->tok.jti, &id);
 	if (rc == -1)
 		return -1;
-	if (rc == 0 && store_get(txn, id, &st) == 0 && st.issued) {
+	if (rc == 0 && store_get(txn, id, &st) != 0)
+		return -1;
+	if (rc == 0 && st.issued) {
 		*reason = "duplicate_jti";
 		return APPLY_DLQ;
 	}

@@ -44,6 +44,7 @@ struct drain {
 	/* during a send */
 	struct slot	*cur;
 	uint64_t	 emitted;
+	uint64_t	 dropped;
 	int		 full;
 };
 
@@ -117,9 +118,15 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 
 	rc = kafka_out_send(d->out, d->topic[topic], key, klen, val, vlen,
 	    tag);
-	if (rc != 0) {
-		d->full = 1;	/* queue full (or an error): retry later */
+	if (rc == 1) {
+		d->full = 1;	/* queue full: retry later */
 		return -1;
+	}
+	if (rc == -1) {
+		/* Refused for good (too large): logged; never block the rest. */
+		d->dropped++;
+		d->emitted++;
+		return 0;
 	}
 	d->cur->sent++;
 	d->emitted++;
@@ -136,6 +143,7 @@ send_slot(struct drain *d, struct slot *s)
 	size_t len, n;
 	uint64_t seq;
 	uint8_t kind;
+	long r;
 	int rc;
 
 	if (store_begin(d->store, 1, &txn) == -1)
@@ -152,14 +160,19 @@ send_slot(struct drain *d, struct slot *s)
 		n = len / sizeof(uint64_t) - s->pos;
 		if (n > CHUNK)
 			n = CHUNK;
-		(void)publish_entry(txn, kind, (const uint64_t *)data + s->pos,
+		r = publish_entry(txn, kind, (const uint64_t *)data + s->pos,
 		    n * sizeof(uint64_t), emit, d);
 		/* An id the publisher skipped (it logs why) counts as done. */
 		s->pos += d->full ? d->emitted : n;
 	} else {
-		(void)publish_entry(txn, kind, data, len, emit, d);
+		r = publish_entry(txn, kind, data, len, emit, d);
 		if (!d->full)
 			s->pos = s->total;
+	}
+	if (r == -1 && !d->full) {
+		/* Not the sink: the store failed us.  Keep the entry. */
+		store_abort(&txn);
+		return -1;
 	}
 	store_abort(&txn);
 	return 0;
@@ -244,6 +257,8 @@ drain_pump(struct drain *d)
 	if (d->out == NULL)
 		return 0;
 	kafka_out_poll(d->out, 0);
+	if (kafka_out_fatal(d->out))
+		return -1;
 	if (d->failed) {
 		if (d->inflight > 0)
 			return 0;

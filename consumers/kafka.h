@@ -74,7 +74,7 @@ void		 kafka_in_ack(struct kafka_in *);
 /*
  * Hand up to max waiting messages to fn in one call (without
  * blocking); errors of the consumer are logged.  Returns the count
- * handed, or -1 when fn failed: the caller must then stop (its state
+ * taken from the queue (messages and errors; 0: it was empty), or -1 when fn failed: the caller must then stop (its state
  * and offsets are in its store, from which a restart resumes).
  */
 long		 kafka_in_poll(struct kafka_in *, size_t max,
@@ -101,6 +101,8 @@ int		 kafka_out_send(struct kafka_out *, const char *topic,
 		    uint64_t tag);
 /* Serve delivery reports (calls dr); never blocks when timeout is 0. */
 void		 kafka_out_poll(struct kafka_out *, int timeout_ms);
+/* 1 once the producer has hit a fatal error (it cannot send again). */
+int		 kafka_out_fatal(struct kafka_out *);
 /* Messages not yet acknowledged by the broker. */
 int		 kafka_out_len(struct kafka_out *);
 /* Wait up to timeout_ms for every message; 0 if all went, else -1. */

@@ -35,6 +35,8 @@ static const char *consumer_kv[] = {
 	"fetch.wait.max.ms", "10",
 	"fetch.error.backoff.ms", "100",
 	"allow.auto.create.topics", "false",
+	/* a stored offset below the log start (retention): from there */
+	"auto.offset.reset", "earliest",
 	NULL
 };
 
@@ -164,7 +166,8 @@ kafka_in_poll(struct kafka_in *in, size_t max,
 			in->next[in->km[i].partition] = in->km[i].offset + 1;
 		rd_kafka_message_destroy(in->msgs[i]);
 	}
-	return rc == 0 ? (long)k : -1;
+	/* n, not k: a batch of errors alone must not look like an end. */
+	return rc == 0 ? (long)n : -1;
 }
 
 int64_t

@@ -98,6 +98,17 @@ kafka_out_poll(struct kafka_out *out, int timeout_ms)
 }
 
 int
+kafka_out_fatal(struct kafka_out *out)
+{
+	char err[256];
+
+	if (rd_kafka_fatal_error(out->rk, err, sizeof(err)) == 0)
+		return 0;
+	log_warnx("kafka producer: fatal: %s", err);
+	return 1;
+}
+
+int
 kafka_out_len(struct kafka_out *out)
 {
 	return rd_kafka_outq_len(out->rk);

@@ -13,7 +13,8 @@
 #include "consumers/log.h"
 #include "store/store.h"
 
-#define DLQ_PAYLOAD_MAX	(512 * 1024)
+/* Escaped, a byte may take 6: the dead letter stays under 1 MB. */
+#define DLQ_PAYLOAD_MAX	(128 * 1024)
 #define UF_EXCHANGE	0x01
 
 /* Deterministic id of a violation: hex SHA-256 of its coordinates. */
@@ -59,20 +60,28 @@ outbox_json(struct store_txn *txn, uint8_t kind, json_t *o)
 	return rc;
 }
 
+/*
+ * Publish one violation of token id.  The token is read here, just
+ * before use: a write earlier in the transaction may have moved what a
+ * previous read pointed to.
+ */
 static int
 violation_one(struct apply *a, struct store_txn *txn, const char *event_id,
-    const struct store_token *tok, const struct profile_violation *v)
+    uint64_t tid, const struct profile_violation *v)
 {
+	struct store_token tok;
 	char id[65];
 
-	violation_id(event_id, tok->iss, tok->jti, v->rule, id);
+	if (store_get(txn, tid, &tok) != 0)
+		return -1;
+	violation_id(event_id, tok.iss, tok.jti, v->rule, id);
 	log_info("violation %s: %s/%s: %s", profile_rule_name(v->rule),
-	    tok->iss, tok->jti, v->detail);
+	    tok.iss, tok.jti, v->detail);
 	a->counts.violations++;
 	return outbox_json(txn, OUT_VIOLATION, json_pack(
 	    "{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 	    "v", 1, "type", "delegation.violation", "id", id,
-	    "time", (json_int_t)tok->iat, "iss", tok->iss, "jti", tok->jti,
+	    "time", (json_int_t)tok.iat, "iss", tok.iss, "jti", tok.jti,
 	    "rule", profile_rule_name(v->rule), "detail", v->detail,
 	    "action", a->cfg.mode == PROFILE_ENFORCE ? "denied" : "flagged"));
 }
@@ -81,15 +90,10 @@ int
 violations_emit(struct apply *a, struct store_txn *txn, const char *event_id,
     uint64_t id, const struct profile_result *res)
 {
-	struct store_token tok;
 	size_t i;
 
-	if (res->nviol == 0)
-		return 0;
-	if (store_get(txn, id, &tok) != 0)
-		return -1;
 	for (i = 0; i < res->nviol; i++)
-		if (violation_one(a, txn, event_id, &tok, &res->viol[i]) == -1)
+		if (violation_one(a, txn, event_id, id, &res->viol[i]) == -1)
 			return -1;
 	return 0;
 }
@@ -105,21 +109,24 @@ cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
 {
 	struct store_token tok;
 	struct profile_violation v;
+	int enforce = a->cfg.mode == PROFILE_ENFORCE;
 
 	if (store_get(txn, id, &tok) != 0)
 		return -1;
-	if (tok.rule != STORE_RULE_CYCLE)
+	if (!tok.cycle)
 		return 0;
-	if (store_set_own(txn, id, a->cfg.mode == PROFILE_ENFORCE ?
-	    STORE_DENIED : STORE_ACTIVE, a->cfg.mode == PROFILE_ENFORCE ?
-	    RULE_PARENT_CYCLE : RULE_NONE) == -1)
+	v.rule = RULE_PARENT_CYCLE;
+	if ((size_t)snprintf(v.detail, sizeof(v.detail),
+	    "following the parents of %.64s leads back to it", tok.jti) >=
+	    sizeof(v.detail))
+		return -1;
+	if (tok.rule == STORE_RULE_CYCLE && store_set_own(txn, id,
+	    enforce ? STORE_DENIED : STORE_ACTIVE,
+	    enforce ? RULE_PARENT_CYCLE : RULE_NONE) == -1)
 		return -1;
 	if (a->cfg.mode == PROFILE_OFF)
 		return 0;
-	v.rule = RULE_PARENT_CYCLE;
-	snprintf(v.detail, sizeof(v.detail),
-	    "following the parents of %.64s leads back to it", tok.jti);
-	return violation_one(a, txn, event_id, &tok, &v);
+	return violation_one(a, txn, event_id, id, &v);
 }
 
 static int
@@ -167,9 +174,11 @@ recheck_one(struct apply *a, struct store_txn *txn, const char *event_id,
 	struct profile_result before, after;
 	void *json = NULL;
 	size_t i;
-	int k, rc = -1;
+	int k, cycle, rc = -1;
 
-	if (store_get(txn, cid, &c) != 0 || !c.issued)
+	if (store_get(txn, cid, &c) != 0)
+		return -1;
+	if (!c.issued)
 		return 0;
 	if (event_claims_parse(c.claims, c.claims_len, &ct, &json) == -1)
 		return -1;
@@ -185,11 +194,12 @@ recheck_one(struct apply *a, struct store_txn *txn, const char *event_id,
 	profile_check(&a->pcfg, &ct, c.uflags & UF_EXCHANGE, pp, c.iat,
 	    &before);
 	pviews_free(pv);
+	cycle = c.rule == RULE_PARENT_CYCLE || c.rule == STORE_RULE_CYCLE;
 	for (i = 0, rc = 0; i < after.nviol && rc == 0; i++)
 		if (!same_violation(&after.viol[i], &before))
-			rc = violation_one(a, txn, event_id, &c, &after.viol[i]);
-	if (rc == 0 && (c.rule != RULE_PARENT_CYCLE ||
-	    after.own == STORE_DENIED))
+			rc = violation_one(a, txn, event_id, cid,
+			    &after.viol[i]);
+	if (rc == 0 && (!cycle || after.own == STORE_DENIED))
 		rc = store_set_own(txn, cid, (uint8_t)after.own,
 		    (uint8_t)after.rule);
 fail:

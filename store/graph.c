@@ -229,6 +229,7 @@ store_get(struct store_txn *t, uint64_t id, struct store_token *tok)
 	tok->own = st.own;
 	tok->rule = st.rule;
 	tok->cause = st.cause;
+	tok->cycle = (st.flags & ST_CYCLE) != 0;
 	tok->kind = r.kind;
 	tok->uflags = r.uflags;
 	tok->iat = r.iat;

@@ -235,9 +235,11 @@ meta_next(struct store_txn *t, const char *name, uint64_t *val)
 	int rc;
 
 	rc = mdb_get(t->txn, t->s->dbi[DB_META], &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(cur))
+	if (rc == 0 && v.mv_size != sizeof(cur))
+		return -1;	/* never restart a counter: ids would repeat */
+	if (rc == 0)
 		memcpy(&cur, v.mv_data, sizeof(cur));
-	else if (rc != 0 && rc != MDB_NOTFOUND)
+	else if (rc != MDB_NOTFOUND)
 		return st_rc(t, rc);
 	*val = cur;
 	cur++;

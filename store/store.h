@@ -82,6 +82,7 @@ struct store_token {
 	int64_t		 exp;
 	uint64_t	 parent[STORE_NPARENTS];	/* 0: none */
 	uint64_t	 nchildren;	/* filled by store_get() */
+	int		 cycle;		/* it closed a cycle when issued */
 	const char	*iss;
 	const char	*jti;
 	const char	*sub;
@@ -171,7 +172,8 @@ int		 store_ref(struct store_txn *, const char *iss, const char *jti,
  * ids from store_ref()), its edges, hash and attribute indexes.  If the
  * token was a placeholder already revoked, or a revocation rule of
  * store_rule_add() covers it (iat <= rule time), it is born revoked.
- * If a parent is among its descendants (a cycle), its own status is set
+ * If a parent is among its descendants (a cycle), it is marked (cycle in
+ * store_get()) and, unless already DENIED or worse, its own status is set
  * to DENIED with rule STORE_RULE_CYCLE.  Then its effective status and
  * its descendants' are brought up to date.
  * Returns 0, STORE_EXISTS (already issued: nothing written) or -1.

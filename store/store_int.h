@@ -23,6 +23,7 @@
 
 #define ST_ISSUED	0x01
 #define ST_KIDS		0x02
+#define ST_CYCLE	0x04	/* closed a cycle when issued */
 
 /* The status of a token: 8 bytes, copied in and out (no alignment). */
 struct st {

@@ -214,7 +214,11 @@ propagate(struct store_txn *t, uint64_t id)
 
 	if (kids_each(t, id, queue_kid, &q) != 0)
 		rc = -1;
-	while (rc == 0 && head < q.n && head < RECOMPUTE_MAX) {
+	while (rc == 0 && head < q.n) {
+		if (head >= RECOMPUTE_MAX) {
+			rc = -1;	/* never commit half a recomputation */
+			break;
+		}
 		id = q.v[head++];
 		if (recompute(t, id, &changed) != 0) {
 			rc = -1;
@@ -242,8 +246,13 @@ closes_cycle(struct store_txn *t, uint64_t id, const uint64_t *parent)
 			return 1;
 	if (idvec_push(&q, id) == -1)
 		return -1;
-	while (rc == 0 && head < q.n && head < RECOMPUTE_MAX) {
+	while (rc == 0 && head < q.n) {
 		uint64_t n = q.v[head++];
+
+		if (head >= RECOMPUTE_MAX) {
+			rc = -1;
+			break;
+		}
 
 		for (i = 0; i < STORE_NPARENTS && n != id; i++)
 			if (parent[i] == n)
@@ -397,6 +406,8 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	if (st.flags & ST_KIDS) {
 		if ((cyc = closes_cycle(t, *id, tok->parent)) == -1)
 			return -1;
+		if (cyc)
+			st.flags |= ST_CYCLE;
 		if (cyc && st.own < STORE_DENIED) {
 			st.own = STORE_DENIED;
 			st.rule = STORE_RULE_CYCLE;
