@@ -2,13 +2,15 @@
 # revokerctl replay --brokers: a generated log produced to a 4-partition
 # topic (each event to the partition gen chose) and replayed from Kafka
 # gives the digest of the same log replayed from a file; a second replay
-# from Kafka with --force changes nothing.
+# from Kafka with --force changes nothing; and revokerd, consuming the
+# same topic, reaches that very state (digest, stats and show read its
+# database while it runs).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$BUILD/revokerctl" ] || bail "no $BUILD/revokerctl (make first)"
 EVENTS=${EVENTS:-5000}
 broker_start
-topic=$PREFIX-log
+topic=$TOPIC_IN
 
 check "gen writes $EVENTS events on 4 partitions" \
     ctl gen --seed 301 --events "$EVENTS" --partitions 4 \
@@ -37,5 +39,14 @@ check_eq "applying the log twice changes nothing" "$want" \
 check "a topic that does not exist fails" bash -c \
     "! '$BUILD/revokerctl' replay --db '$T/none' --brokers '$BOOTSTRAP' \
     --topic '$PREFIX-absent' >/dev/null 2>&1"
+
+daemon_start
+check "revokerd catches up with the topic" daemon_wait_ready 120
+check "revokerctl stats reads the live database" ctl stats --db "$T/db"
+check_eq "revokerd reached the replayed state" "$want" \
+    "$(ctl digest --db "$T/db")"
+check_match "show reads the live database" '^status ' \
+    "$(ctl show --db "$T/db" t-0)"
+daemon_stop
 
 finish
