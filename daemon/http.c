@@ -8,7 +8,12 @@
  * already in use by anyone fails the start: a probe socket without
  * SO_REUSEPORT is bound first.  With port 0 the first worker's port is
  * used by the others.
+ *
+ * A worker's event base is its thread's alone (EVENT_BASE_FLAG_NOLOCK: no
+ * mutex around each event operation); http_stop() reaches it through an
+ * eventfd.
  */
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -108,6 +113,21 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+/* An event base without locks: only its worker thread touches it. */
+static struct event_base *
+base_new(void)
+{
+	struct event_config	*ec;
+	struct event_base	*base = NULL;
+
+	if ((ec = event_config_new()) != NULL &&
+	    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK) == 0)
+		base = event_base_new_with_config(ec);
+	if (ec != NULL)
+		event_config_free(ec);
+	return (base);
+}
+
 static int
 worker_init(struct http *h, struct http_worker *w, int idx,
     struct sockaddr_storage *ss, socklen_t len, char *errbuf, size_t errlen)
@@ -117,15 +137,18 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 	w->h = h;
 	w->idx = idx;
 	w->lfd = -1;
+	w->stopfd = -1;
 	TAILQ_INIT(&w->conns);
 	if ((w->lfd = listen_on(ss, len, idx == 0, errbuf, errlen)) == -1)
 		return (-1);
 	w->scratch_len = h->cfg.max_body + 16;
-	if ((w->base = event_base_new()) == NULL ||
+	if ((w->base = base_new()) == NULL ||
+	    (w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (w->tmo = event_base_init_common_timeout(w->base, &tv)) == NULL ||
 	    (w->lev = event_new(w->base, w->lfd, EV_READ | EV_PERSIST,
 	    http_accept_cb, w)) == NULL || event_add(w->lev, NULL) == -1 ||
-	    (w->stop_ev = event_new(w->base, -1, 0, stop_cb, w)) == NULL ||
+	    (w->stop_ev = event_new(w->base, w->stopfd, EV_READ, stop_cb,
+	    w)) == NULL || event_add(w->stop_ev, NULL) == -1 ||
 	    (w->actx = auth_ctx_new(h->auth)) == NULL ||
 	    (w->md = EVP_MD_CTX_new()) == NULL ||
 	    (w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
@@ -146,6 +169,8 @@ worker_free(struct http_worker *w)
 		event_free(w->lev);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->stopfd != -1)
+		close(w->stopfd);
 	if (w->lfd != -1)
 		close(w->lfd);
 	if (w->base != NULL)
@@ -303,13 +328,15 @@ void
 http_stop(struct http **hp)
 {
 	struct http	*h;
+	uint64_t	 one = 1;
 	int		 i;
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
 	for (i = 0; i < h->nworkers; i++)
-		if (h->w[i].running)
-			event_active(h->w[i].stop_ev, EV_TIMEOUT, 0);
+		if (h->w[i].running &&
+		    write(h->w[i].stopfd, &one, sizeof(one)) != sizeof(one))
+			fatal("http: stop worker %d", i);
 	for (i = 0; i < h->nworkers; i++)
 		if (h->w[i].running)
 			pthread_join(h->w[i].thr, NULL);

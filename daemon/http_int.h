@@ -122,7 +122,8 @@ struct http_worker {
 	struct event_base *base;
 	evutil_socket_t	 lfd;
 	struct event	*lev;
-	struct event	*stop_ev;	/* made active by http_stop() */
+	int		 stopfd;	/* eventfd: written by http_stop() */
+	struct event	*stop_ev;
 	const struct timeval *tmo;	/* the connection timeout */
 	struct auth_ctx	*actx;
 	struct evp_md_ctx_st *md;	/* SHA-256 of raw tokens */
