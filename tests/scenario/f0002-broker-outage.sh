@@ -1,0 +1,141 @@
+#!/bin/bash
+# Broker outages (SPEC section 3: "no revocation is ever lost, across
+# crashes and broker outages"), on a private broker:
+# 1. a tree of $N tokens is revoked and the broker is stopped as soon as
+#    the cascade is applied, while the outbox drains; introspection keeps
+#    answering from the graph meanwhile (the tree inactive, others active);
+#    the broker comes back after a few seconds: every revocation id is in
+#    the topic, the outbox drains;
+# 2. a second tree is issued, the broker is stopped and restarted (same
+#    data, same address), then the second root is revoked: the daemon
+#    consumes again and every revocation arrives;
+# 3. the same as 1 with the broker killed by SIGKILL (a crash of the
+#    broker, not a clean stop) during the drain of a third tree.
+# The daemon stays up throughout and ends with exit 0.
+. "$(dirname "$0")/lib.sh"
+
+N=${F0002_TOKENS:-5000}
+
+metric() {
+	http GET /metrics -u "$ADMIN" >/dev/null
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$T/body"
+}
+applied_at_least() { [ "$(metric revokerd_events_applied_total)" -ge "$1" ]; }
+revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
+drained() { [ "$(metric revokerd_outbox_depth)" = 0 ]; }
+fast_wait() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.01
+	done
+}
+# revocations OUT: the topic's revocations as "id TAB jti", sorted.
+revocations() {
+	timeout 60 kcat -C -b "$BOOTSTRAP" -t "$TOPIC_OUT" -o beginning -e -q \
+	    -X fetch.wait.max.ms=10 -f '%s\n' 2>/dev/null |
+	    python3 -c 'import json, sys
+for l in sys.stdin:
+    if l.strip():
+        d = json.loads(l)
+        print(d["id"] + "\t" + d["jti"])' | sort >"$1"
+}
+# jtis_revoked PREFIX: the distinct jtis starting with PREFIX in the topic.
+jtis_revoked() {
+	revocations "$T/.rev"
+	cut -f2 "$T/.rev" | grep "^$1" | sort -u | wc -l
+}
+all_revoked() { [ "$(jtis_revoked "$1")" -ge "$2" ]; }
+# tree PREFIX FILE: N tokens under PREFIX-0 (fan-out 5).
+tree() {
+	python3 - "$1" "$2" "$N" "$NOW" "$ISS" <<'PY'
+import json, sys
+pre, out, n, now, iss = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    int(sys.argv[4]), sys.argv[5]
+with open(out, "w") as f:
+    for i in range(n):
+        e = {"v": 1, "type": "token.issued", "id": "e-%s-%d" % (pre, i),
+             "time": now, "iss": iss, "grant_type": "refresh_token",
+             "token": {"jti": "%s-%d" % (pre, i), "sub": "user-1",
+                       "client_id": "agent-a", "iat": now, "exp": now + 36000}}
+        if i:
+            e["parents"] = {"previous": "%s-%d" % (pre, (i - 1) // 5)}
+        f.write("%s\t%s\n" % (pre, json.dumps(e, separators=(",", ":"))))
+PY
+}
+# outage_during_drain PREFIX HOW: revoke PREFIX-0, take the broker down
+# (HOW: stop or kill) as soon as the cascade is applied, check the daemon
+# serves, bring the broker back, check every revocation arrives.
+outage_during_drain() {
+	local pre=$1 how=$2 before pub0 pub
+	before=$(metric revokerd_tokens_revoked_total)
+	pub0=$(metric 'revokerd_published_total{topic="revocations"}')
+	check "$pre: revoke the root" produce "$TOPIC_IN" "$pre" \
+	    "$(ev_revoked "e-rev-$pre" jti="$pre-0" reason=compromised)"
+	check "$pre: the cascade is applied" \
+	    fast_wait 30 revoked_at_least $((before + N))
+	if [ "$how" = kill ]; then
+		kill -KILL "$(cat "$T/kafka/pid")"
+		wait_for 10 _dead "$(cat "$T/kafka/pid")"
+	else
+		broker_stop
+	fi
+	sleep 3
+	pub=$(metric 'revokerd_published_total{topic="revocations"}')
+	say "$pre: broker down ($how); $((pub - pub0)) of its $N revocations delivered before"
+	check "$pre: the daemon serves while the broker is down" \
+	    curl -fsS -o /dev/null --max-time 2 "$URL/healthz"
+	check "$pre: the root is inactive while the broker is down" \
+	    is_inactive "$pre-0"
+	check "$pre: a leaf is inactive while the broker is down" \
+	    is_inactive "$pre-$((N - 1))"
+	check "$pre: the outage came before the drain ended (outbox not empty)" \
+	    eval '[ "$(metric revokerd_outbox_depth)" -gt 0 ]'
+	check "$pre: the broker comes back" broker_restart
+	check "$pre: all $N revocations arrive" wait_for 90 all_revoked "$pre-" "$N"
+	check "$pre: the outbox drains" wait_for 30 drained
+	revocations "$T/rev-$pre"
+	check_eq "$pre: one distinct id per token" "$N" \
+	    "$(grep "	$pre-" "$T/rev-$pre" | cut -f1 | sort -u | wc -l)"
+	check_eq "$pre: each id for one jti" "$N" \
+	    "$(grep "	$pre-" "$T/rev-$pre" | sort -u | wc -l)"
+}
+
+broker_start_private
+daemon_start --profile off
+
+tree ta "$T/ta"
+tree tb "$T/tb"
+tree tc "$T/tc"
+check "produce trees ta and tb" eval 'produce_file "$TOPIC_IN" "$T/ta" &&
+    produce_file "$TOPIC_IN" "$T/tb"'
+check "ta and tb applied" wait_for 60 applied_at_least $((2 * N))
+
+# 1. a clean stop during the drain
+outage_during_drain ta stop
+check "tb is still active" is_active "tb-$((N - 1))"
+
+# 2. stop and restart, then revoke
+check "broker stop with nothing to publish" broker_stop
+sleep 2
+check "the daemon is alive with the broker down" \
+    curl -fsS -o /dev/null --max-time 2 "$URL/healthz"
+check "broker back" broker_restart
+check "revoke tb after the restart" produce "$TOPIC_IN" tb \
+    "$(ev_revoked e-rev-tb jti=tb-0 reason=logout)"
+check "tb: all $N revocations arrive" wait_for 90 all_revoked tb- "$N"
+check "tb: a leaf inactive" is_inactive "tb-$((N - 1))"
+
+# 3. a crash of the broker during the drain
+check "produce tree tc" produce_file "$TOPIC_IN" "$T/tc"
+check "tc applied" wait_for 60 applied_at_least $((3 * N + 2))
+outage_during_drain tc kill
+
+revocations "$T/rev-all"
+check_eq "every revocation (ta, tb, tc) once in the distinct set" \
+    "$((3 * N)) $((3 * N))" \
+    "$(cut -f1 "$T/rev-all" | sort -u | wc -l) $(cut -f2 "$T/rev-all" | sort -u | wc -l)"
+check_eq "nothing dead-lettered" 0 "$(count "$TOPIC_DLQ")"
+daemon_stop
+finish
