@@ -92,19 +92,97 @@ cascade_kid(void *arg, uint64_t kid)
 	return 0;
 }
 
-/* Revoke every descendant of the ids queued in t->queue. */
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define RADIX_BITS	11
+#define RADIX_MASK	((1u << RADIX_BITS) - 1)
+
+/* Sort ids ascending: LSD radix sort over the bits in use, O(n). */
+static int
+ids_sort(uint64_t *v, size_t n)
+{
+	size_t cnt[1u << RADIX_BITS], i, sum, c;
+	uint64_t *tmp, *src = v, *dst, *sw, max = 0;
+	unsigned int shift;
+
+	for (i = 1; i < n && v[i - 1] <= v[i]; i++)
+		continue;
+	if (i >= n)
+		return 0;	/* sorted already: a tree issued in order */
+	if (n < 1024) {
+		qsort(v, n, sizeof(*v), cmp_id);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		max |= v[i];
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return -1;
+	dst = tmp;
+	for (shift = 0; shift < 64 && (max >> shift) != 0;
+	    shift += RADIX_BITS) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & RADIX_MASK]++;
+		for (i = 0, sum = 0; i <= RADIX_MASK; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & RADIX_MASK]++] = src[i];
+		sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+	return 0;
+}
+
+static int
+gather_kid(void *arg, uint64_t kid)
+{
+	return idvec_push(arg, kid);
+}
+
+/*
+ * Revoke every descendant of the ids queued in t->queue, a generation
+ * at a time: the children of a generation are gathered, sorted and
+ * visited in id order, so the status reads and writes sweep DB_ST page
+ * by page.  Ids follow first reference, so a tree whose tokens arrived
+ * interleaved with others has its ids scattered: visited in walk order,
+ * each would cost a descent through the B-tree and cache misses.
+ */
 static int
 cascade_run(struct store_txn *t, uint32_t cause, uint64_t *count)
 {
 	struct cascade c = { t, NULL, cause, 0 };
-	size_t head = 0;
+	struct idvec gen = { NULL, 0, 0 };
+	size_t i;
 	int rc = 0;
 
 	if (mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c.cur) != 0)
 		return -1;
-	while (rc == 0 && head < t->queue.n)
-		rc = kids_each(t, t->queue.v[head++], cascade_kid, &c);
+	while (rc == 0 && t->queue.n > 0) {
+		gen.n = 0;
+		for (i = 0; rc == 0 && i < t->queue.n; i++)
+			rc = kids_each(t, t->queue.v[i], gather_kid, &gen);
+		t->queue.n = 0;
+		if (rc == 0)
+			rc = ids_sort(gen.v, gen.n);
+		for (i = 0; rc == 0 && i < gen.n; i++)
+			if (i == 0 || gen.v[i] != gen.v[i - 1])
+				rc = cascade_kid(&c, gen.v[i]);
+	}
 	mdb_cursor_close(c.cur);
+	idvec_free(&gen);
 	t->queue.n = 0;
 	if (count != NULL)
 		*count += c.count;
