@@ -11,11 +11,15 @@
  * alone and skips the last step.
  *
  * usage: store-bench [-k] [-n nodes] [-f fanout] [-b batch] [-s seed]
- *	  [-m map MiB] [-o issue|shuffled|both] dir
+ *	  [-m map MiB] [-o issue|shuffled|both] [-P] dir
+ * -P skips the message derivation.  With STORE_BENCH_STOP set in the
+ * environment it stops itself (SIGSTOP) just before and after the
+ * revocation, for a profiler to attach.
  * Each variant gets a fresh database in dir/<variant>, removed at the
  * end unless -k.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +50,7 @@ struct opts {
 	size_t		 map_mib;	/* 0: the store's default */
 	uint64_t	 seed;
 	int		 keep;
+	int		 nopublish;
 	const char	*order;
 	const char	*dir;
 };
@@ -249,7 +254,7 @@ count_msg(void *arg, int topic, const char *key, size_t klen,
 
 /* Find the cascade entry; derive its messages if publish is linked. */
 static void
-derive(struct store *s, struct result *r)
+derive(struct store *s, int nopublish, struct result *r)
 {
 	struct store_txn	*t;
 	struct store_stats	 ss;
@@ -268,11 +273,15 @@ derive(struct store *s, struct result *r)
 	r->publish_s = -1;
 	t0 = now();
 #ifndef NO_PUBLISH
+	if (nopublish)
+		goto done;
 	if ((r->msgs = publish_entry(t, kind, data, len, count_msg, r)) < 0)
 		die("publish_entry failed");
 	r->publish_s = now() - t0;
+done:
 #else
 	(void)t0;
+	(void)nopublish;
 #endif
 	if (store_stats(t, &ss) == 0)
 		r->map_used = ss.map_used;
@@ -312,8 +321,12 @@ run(const struct opts *o, const char *name, int shuffle, struct result *r)
 	fprintf(stderr, "%s: issuing %zu tokens...\n", name, o->n);
 	r->put_s = build(s, o, jtis, order);
 	fprintf(stderr, "%s: revoking the root...\n", name);
+	if (getenv("STORE_BENCH_STOP") != NULL)	/* attach a profiler */
+		raise(SIGSTOP);
 	revoke_root(s, jtis, r);
-	derive(s, r);
+	if (getenv("STORE_BENCH_STOP") != NULL)
+		raise(SIGSTOP);
+	derive(s, o->nopublish, r);
 	store_close(&s);
 	if (!o->keep)
 		rm_db(path);
@@ -387,19 +400,19 @@ usage(void)
 {
 	fprintf(stderr, "usage: store-bench [-k] [-n nodes] [-f fanout] "
 	    "[-b batch] [-s seed] [-m map_MiB]\n"
-	    "\t[-o issue|shuffled|both] dir\n");
+	    "\t[-o issue|shuffled|both] [-P] dir\n");
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct opts	 o = { 1000000, 8, 100000, 0, 1, 0, "both", NULL };
+	struct opts	 o = { 1000000, 8, 100000, 0, 1, 0, 0, "both", NULL };
 	struct result	 r[2];
 	size_t		 nr = 0;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "b:f:km:n:o:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:km:n:o:Ps:")) != -1) {
 		switch (ch) {
 		case 'b': o.batch = num(optarg, 1); break;
 		case 'f': o.fanout = num(optarg, 1); break;
@@ -407,6 +420,7 @@ main(int argc, char *argv[])
 		case 'm': o.map_mib = num(optarg, 1); break;
 		case 'n': o.n = num(optarg, 1); break;
 		case 'o': o.order = optarg; break;
+		case 'P': o.nopublish = 1; break;
 		case 's': o.seed = num(optarg, 0); break;
 		default: usage();
 		}

@@ -420,6 +420,122 @@ Test(store, tree_100000_one_transaction)
 	free(ids);
 }
 
+static uint64_t	 seed = 88172645463325252ULL;
+
+static uint64_t
+rnd(uint64_t n)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed % n;
+}
+
+/*
+ * A random DAG of n tokens, each with up to three parents among the
+ * tokens before it (one if !multi: a random tree), issued in a random order (so children often come
+ * before their parents, and ids are scattered over the graph); then k
+ * random tokens (k 0: the first, the root) revoked in one transaction.  Checked against a
+ * reference walk: every descendant revoked, each listed once.
+ */
+static void
+random_dag(size_t n, size_t k, int multi)
+{
+	struct store_txn	*t = begin(0);
+	int			(*par)[STORE_NPARENTS], *perm, *seen, *queue;
+	char			 jti[32], pj[STORE_NPARENTS][32];
+	uint64_t		*id, *want, got = 0, nr;
+	size_t			 i, j, head = 0, tail = 0, nwant = 0;
+	int			 p, x;
+
+	cr_assert_not_null(par = calloc(n, sizeof(*par)));
+	cr_assert_not_null(perm = calloc(n, sizeof(*perm)));
+	cr_assert_not_null(seen = calloc(n, sizeof(*seen)));
+	cr_assert_not_null(queue = calloc(n, sizeof(*queue)));
+	cr_assert_not_null(id = calloc(n, sizeof(*id)));
+	cr_assert_not_null(want = calloc(n, sizeof(*want)));
+	for (i = 0; i < n; i++) {
+		perm[i] = (int)i;
+		for (p = 0; p < STORE_NPARENTS; p++)
+			par[i][p] = i > 0 && (p == 0 || (multi &&
+			    rnd(3) == 0)) ? (int)rnd(i) : -1;
+	}
+	for (i = n; i > 1; i--) {
+		j = rnd(i);
+		x = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = x;
+	}
+	for (i = 0; i < n; i++) {
+		struct spec	 sp = { .jti = jti };
+
+		x = perm[i];
+		snprintf(jti, sizeof(jti), "d-%d", x);
+		for (p = 0; p < STORE_NPARENTS; p++) {
+			if (par[x][p] < 0)
+				continue;
+			snprintf(pj[p], sizeof(pj[p]), "d-%d", par[x][p]);
+			sp.parent[p] = pj[p];
+		}
+		id[x] = put_ok(t, &sp);
+	}
+	commit(&t);
+
+	/* Reference: targets first, then sweeps until nothing changes. */
+	t = begin(0);
+	for (i = 0; i < (k ? k : 1); i++) {
+		x = k ? (int)rnd(n) : 0;
+		snprintf(jti, sizeof(jti), "d-%d", x);
+		got += revoke_jti(t, jti, cause(t, "e"));
+		if (!seen[x])
+			queue[tail++] = x;
+		seen[x] = 1;
+	}
+	commit(&t);
+	for (head = 0; head < tail; head = tail) {
+		for (i = 0; i < n; i++)
+			for (p = 0; p < STORE_NPARENTS && !seen[i]; p++)
+				if (par[i][p] >= 0 && seen[par[i][p]]) {
+					seen[i] = 1;
+					queue[tail++] = (int)i;
+				}
+	}
+	for (i = 0; i < n; i++)
+		if (seen[i])
+			want[nwant++] = id[i];
+	cr_assert_eq(got, nwant, "revoked %llu, reference %zu",
+	    (unsigned long long)got, nwant);
+	t = begin(1);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(get(t, id[i]).status, seen[i] ? STORE_REVOKED :
+		    STORE_ACTIVE, "d-%zu", i);
+	assert_last_cascade(t, 1, want, nwant);
+	cr_assert_eq(store_outbox_count(t, &nr), 0);
+	store_abort(&t);
+	free(par);
+	free(perm);
+	free(seen);
+	free(queue);
+	free(id);
+	free(want);
+}
+
+Test(store, random_dag_small)
+{
+	random_dag(300, 3, 1);
+}
+
+Test(store, random_dag_large)
+{
+	random_dag(60000, 5, 1);
+}
+
+/* A tree of 50,000 issued in a random order, revoked from its root. */
+Test(store, tree_shuffled_ids)
+{
+	random_dag(50000, 0, 0);
+}
+
 /* Many children of one parent: more than one page of duplicates. */
 static int
 collect(void *arg, uint64_t id)
