@@ -10,8 +10,9 @@
 #
 # Usage: scripts/loadtest.sh [BUILD]    (default build)
 # Environment: DURATION (10s), CONNS (64), THREADS (2), NTOK (20000),
-# HTTP_THREADS (revokerd workers, 2), ROUNDS (1: runs of each, the best
-# rate kept), KEEP=1 (keep the temporary folder).
+# HTTP_THREADS (revokerd workers, 2), ROUNDS (3: runs of each server,
+# alternating, so that both meet the same noise; medians reported),
+# KEEP=1 (keep the temporary folder).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 NTOK=${NTOK:-20000}
 HTTP_THREADS=${HTTP_THREADS:-2}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 
 die() { echo "loadtest: $*" >&2; exit 1; }
 
@@ -202,29 +203,27 @@ cpu() {
 	echo "$t"
 }
 
-# run URL PID...: "rate p99 cpu" of the best of ROUNDS runs: requests/s,
-# p99 in ms, and the server's CPU time per request in µs (the PIDs').
-run() {
-	local url=$1 best=0 best99= bestcpu= out rate p99 r c0 c1 n
+# once URL PID...: one wrk run; prints "rate p99 cpu": requests/s, p99 in
+# ms, and the server's CPU time per request in µs (the PIDs' user+system).
+once() {
+	local url=$1 out c0 c1 n
 	shift
-	for r in $(seq "$ROUNDS"); do
-		c0=$(cpu "$@")
-		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
-		    -s "$T/introspect.lua" "$url")
-		c1=$(cpu "$@")
-		echo "$out" >>"$T/wrk.log"
-		rate=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
-		p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
-		n=$(echo "$out" | awk '/requests in/ { print $1 }')
-		if awk -v a="$rate" -v b="$best" 'BEGIN { exit !(a > b) }'; then
-			best=$rate
-			best99=$p99
-			bestcpu=$(awk -v c=$((c1 - c0)) -v n="$n" \
-			    -v hz="$(getconf CLK_TCK)" \
-			    'BEGIN { printf "%.1f", c / hz * 1e6 / n }')
-		fi
-	done
-	echo "$best $(to_ms "$best99") $bestcpu"
+	c0=$(cpu "$@")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
+	    -s "$T/introspect.lua" "$url")
+	c1=$(cpu "$@")
+	echo "$out" >>"$T/wrk.log"
+	n=$(echo "$out" | awk '/requests in/ { print $1 }')
+	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')" \
+	    "$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")" \
+	    "$(awk -v c=$((c1 - c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.1f", c / hz * 1e6 / n }')"
+}
+
+# median FILE COLUMN: the median of a column of numbers.
+median() {
+	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
+	    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 to_ms() {
@@ -237,11 +236,24 @@ to_ms() {
 
 echo "loadtest: wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) CPUs," \
     "revokerd with $HTTP_THREADS HTTP workers, nginx with 2 workers"
-# shellcheck disable=SC2046
-read -r nrate np99 ncpu <<<"$(run "http://127.0.0.1:$NPORT/introspect" \
-    $(pgrep -P "$NPID"))"
-read -r drate dp99 dcpu <<<"$(run "http://127.0.0.1:$DPORT/introspect" \
-    "$DPID")"
+# Rounds alternate between the two servers, so both meet the same noise
+# from the rest of the machine; the medians are reported.
+: >"$T/nginx.runs"
+: >"$T/revokerd.runs"
+for r in $(seq "$ROUNDS"); do
+	# shellcheck disable=SC2046
+	once "http://127.0.0.1:$NPORT/introspect" $(pgrep -P "$NPID") \
+	    >>"$T/nginx.runs"
+	once "http://127.0.0.1:$DPORT/introspect" "$DPID" >>"$T/revokerd.runs"
+	echo "loadtest: round $r: nginx $(tail -n 1 "$T/nginx.runs")," \
+	    "revokerd $(tail -n 1 "$T/revokerd.runs") (req/s, p99 ms, CPU µs/req)"
+done
+nrate=$(median "$T/nginx.runs" 1)
+np99=$(median "$T/nginx.runs" 2)
+ncpu=$(median "$T/nginx.runs" 3)
+drate=$(median "$T/revokerd.runs" 1)
+dp99=$(median "$T/revokerd.runs" 2)
+dcpu=$(median "$T/revokerd.runs" 3)
 grep -E 'Non-2xx|Socket errors' "$T/wrk.log" | sed 's/^/loadtest: /' || true
 
 printf '%-10s %14s %10s %14s\n' "" "requests/s" "p99 ms" "CPU µs/req"
