@@ -18,11 +18,13 @@
 #define NSHARDS		8
 #define NCLASS		6	/* status classes: other, 1xx .. 5xx */
 
-/* Dead-letter reasons with their own series; anything else is "other". */
+/*
+ * Dead-letter reasons with their own series (those of consumers/event.h
+ * and apply's duplicate_jti); anything else counts as "other".
+ */
 static const char *const dead_reasons[] = {
 	"invalid_json", "too_large", "bad_version", "missing_field",
-	"bad_field", "unknown_type", "duplicate_key", "bad_utf8",
-	"duplicate_jti", "other"
+	"bad_field", "unknown_type", "duplicate_jti", "other"
 };
 #define NDEAD	(sizeof(dead_reasons) / sizeof(dead_reasons[0]))
 
