@@ -488,8 +488,12 @@ auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
 		i = s->client;
 	} else {
 		i = verify(c, authz, len);
-		memcpy(s->mac, mac, MAC_LEN);
-		s->client = i;
+		/* A refusal never evicts a verified client: no flood of bad
+		 * headers can make the good ones pay crypt(3) again. */
+		if (i >= 0 || s->client < 0) {
+			memcpy(s->mac, mac, MAC_LEN);
+			s->client = i;
+		}
 	}
 	if (i < 0)
 		return (AUTH_UNAUTHORIZED);
