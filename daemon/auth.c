@@ -469,11 +469,50 @@ verify(struct auth_ctx *c, const char *v, size_t len)
 	return (good && i >= 0 ? i : SLOT_REFUSED);
 }
 
+/* The cached result for mac in its two-way set, or NULL. */
+static struct auth_slot *
+cache_find(struct auth_ctx *c, struct auth_slot *set,
+    const uint8_t mac[MAC_LEN])
+{
+	int	 k;
+
+	for (k = 0; k < 2; k++)
+		if (set[k].client != SLOT_EMPTY &&
+		    CRYPTO_memcmp(set[k].mac, mac, MAC_LEN) == 0) {
+			c->st.hits++;
+			return (&set[k]);
+		}
+	return (NULL);
+}
+
+/*
+ * Remember a result.  A refusal takes an empty or refused way only, so
+ * that no flood of bad headers makes the good ones pay crypt(3) again;
+ * a verified client takes an empty or refused way, else one by a bit
+ * of its MAC.
+ */
+static void
+cache_put(struct auth_slot *set, const uint8_t mac[MAC_LEN], int client)
+{
+	struct auth_slot	*s = NULL;
+	int			 k;
+
+	for (k = 0; k < 2 && s == NULL; k++)
+		if (set[k].client < 0)
+			s = &set[k];
+	if (s == NULL && client >= 0)
+		s = &set[mac[2] & 1];
+	if (s == NULL)
+		return;
+	memcpy(s->mac, mac, MAC_LEN);
+	s->client = client;
+}
+
 int
 auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
     const char **client)
 {
-	struct auth_slot	*s;
+	struct auth_slot	*set, *s;
 	uint8_t			 mac[MAC_LEN];
 	int			 i;
 
@@ -481,19 +520,12 @@ auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
 	if (authz == NULL || len > AUTH_MAX_HDR ||
 	    hdr_mac(c, authz, len, mac) == -1)
 		return (AUTH_UNAUTHORIZED);
-	s = &c->slot[(mac[0] | (mac[1] << 8)) % AUTH_CACHE_SLOTS];
-	if (s->client != SLOT_EMPTY &&
-	    CRYPTO_memcmp(s->mac, mac, MAC_LEN) == 0) {
-		c->st.hits++;
+	set = &c->slot[2 * ((mac[0] | (mac[1] << 8)) % (AUTH_CACHE_SLOTS / 2))];
+	if ((s = cache_find(c, set, mac)) != NULL)
 		i = s->client;
-	} else {
+	else {
 		i = verify(c, authz, len);
-		/* A refusal never evicts a verified client: no flood of bad
-		 * headers can make the good ones pay crypt(3) again. */
-		if (i >= 0 || s->client < 0) {
-			memcpy(s->mac, mac, MAC_LEN);
-			s->client = i;
-		}
+		cache_put(set, mac, i);
 	}
 	if (i < 0)
 		return (AUTH_UNAUTHORIZED);

@@ -24,7 +24,7 @@
 #define AUTH_FORBIDDEN		2	/* good credentials, role missing: 403 */
 
 #define AUTH_MAX_CLIENT		255	/* client_id bytes */
-#define AUTH_CACHE_SLOTS	1024	/* per auth_ctx */
+#define AUTH_CACHE_SLOTS	1024	/* per auth_ctx, in two-way sets */
 
 struct auth;
 struct auth_ctx;

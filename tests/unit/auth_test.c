@@ -240,3 +240,30 @@ Test(auth, empty_set_lets_nobody_in)
 	auth_ctx_free(NULL);
 	auth_free(NULL);
 }
+
+Test(auth, refusals_never_evict_a_verified_client)
+{
+	struct auth_ctx		*c;
+	struct auth_stats	 st;
+	char			 hdr[64];
+	uint64_t		 hits;
+	int			 i;
+
+	write_file("rs:" H6 ":introspect\n");
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(c = auth_ctx_new(a));
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL), AUTH_OK);
+	for (i = 0; i < 4 * AUTH_CACHE_SLOTS; i++) {
+		cr_assert_lt(snprintf(hdr, sizeof(hdr), "Bearer %d", i),
+		    (int)sizeof(hdr));
+		cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL),
+		    AUTH_UNAUTHORIZED);
+	}
+	auth_ctx_stats(c, &st);
+	hits = st.hits;
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL), AUTH_OK);
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, 1, "verified again after the flood");
+	cr_expect_eq(st.hits, hits + 1);
+	auth_ctx_free(&c);
+}
