@@ -310,37 +310,80 @@ propagate(struct store_txn *t, uint64_t id)
 	return rc;
 }
 
-/* Is any of the parents of tok a descendant of id?  1, 0 or -1. */
+/* A breadth-first walk that expands each id once. */
+struct walk {
+	struct idvec	 q;
+	struct idset	 seen;
+	size_t		 head;
+};
+
+/* Expand the next id of an upward walk: 1 if it is id, 0, or -1. */
+static int
+step_up(struct store_txn *t, struct walk *w, uint64_t id)
+{
+	uint64_t n = w->q.v[w->head++];
+	struct rec r;
+	int i, rc;
+
+	if (n == id)
+		return 1;
+	if ((rc = idset_add(&w->seen, n)) != 1)
+		return rc;
+	if (rec_read_head(t, n, &r) != 0)
+		return -1;
+	for (i = 0; i < STORE_NPARENTS; i++)
+		if (r.parent[i] != 0 && idvec_push(&w->q, r.parent[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* Expand the next id of a downward walk: 1 if a parent, 0, or -1. */
+static int
+step_down(struct store_txn *t, struct walk *w, const uint64_t *parent)
+{
+	uint64_t n = w->q.v[w->head++];
+	int i, rc;
+
+	for (i = 0; i < STORE_NPARENTS; i++)
+		if (parent[i] == n)
+			return 1;
+	if ((rc = idset_add(&w->seen, n)) != 1)
+		return rc;
+	return kids_each(t, n, queue_kid, &w->q) == 0 ? 0 : -1;
+}
+
+/*
+ * Is any of the parents of id among its descendants (is id among the
+ * ancestors of its parents)?  1, 0 or -1.  Walks up from the parents
+ * and down from id in lockstep, one token each, and stops when either
+ * walk is complete: O(the smaller of the two), so that a long chain
+ * costs little per token whichever end arrives first.
+ */
 static int
 closes_cycle(struct store_txn *t, uint64_t id, const uint64_t *parent)
 {
-	struct idvec q = { NULL, 0, 0 };
-	struct idset seen = { NULL, 0, 0 };
-	size_t head = 0;
+	struct walk up, down;
 	int i, rc = 0;
 
-	for (i = 0; i < STORE_NPARENTS; i++)
+	memset(&up, 0, sizeof(up));
+	memset(&down, 0, sizeof(down));
+	for (i = 0; i < STORE_NPARENTS && rc == 0; i++)
 		if (parent[i] == id)
-			return 1;
-	if (idvec_push(&q, id) == -1)
-		return -1;
-	while (rc == 0 && head < q.n) {
-		uint64_t n = q.v[head++];
-
-		if (head >= RECOMPUTE_MAX) {
+			rc = 1;
+		else if (parent[i] != 0 && idvec_push(&up.q, parent[i]) == -1)
 			rc = -1;
-			break;
-		}
-
-		for (i = 0; i < STORE_NPARENTS && n != id; i++)
-			if (parent[i] == n)
-				rc = 1;
-		if (rc == 0 && idset_add(&seen, n) == 1 &&
-		    kids_each(t, n, queue_kid, &q) != 0)
+	if (rc == 0 && idvec_push(&down.q, id) == -1)
+		rc = -1;
+	while (rc == 0 && up.head < up.q.n && down.head < down.q.n) {
+		if (up.head + down.head >= RECOMPUTE_MAX)
 			rc = -1;
+		else if ((rc = step_up(t, &up, id)) == 0)
+			rc = step_down(t, &down, parent);
 	}
-	idvec_free(&q);
-	free(seen.v);
+	idvec_free(&up.q);
+	idvec_free(&down.q);
+	free(up.seen.v);
+	free(down.seen.v);
 	return rc;
 }
 
