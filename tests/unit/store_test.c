@@ -56,7 +56,8 @@ teardown(void)
 	rmdir(dir);
 }
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 300);
+/* One timeout for all: Criterion 2.4 leaks in its runner on mixed ones. */
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 120);
 
 static struct store_txn *
 begin(int rdonly)
@@ -881,6 +882,156 @@ Test(store, no_false_cycle)
 	issue(t, "top", NULL, NULL, NULL);
 	cr_assert_eq(get(t, id_of(t, "top")).own, STORE_ACTIVE);
 	cr_assert_eq(status(t, "z"), STORE_ACTIVE);
+	commit(&t);
+}
+
+/* A cycle of 1,000 closed by its last token: all of it denied. */
+Test(store, cycle_long)
+{
+	struct store_txn	*t = begin(0);
+	char			 jti[32], prev[32];
+	int			 i;
+
+	issue(t, "l-0", NULL, NULL, "l-999");
+	for (i = 1; i < 1000; i++) {
+		snprintf(jti, sizeof(jti), "l-%d", i);
+		snprintf(prev, sizeof(prev), "l-%d", i - 1);
+		issue(t, jti, NULL, NULL, prev);
+		cr_assert_eq(get(t, id_of(t, jti)).rule, i == 999 ?
+		    STORE_RULE_CYCLE : 0, "%s", jti);
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(jti, sizeof(jti), "l-%d", i);
+		cr_assert_eq(status(t, jti), STORE_DENIED, "%s", jti);
+	}
+	commit(&t);
+}
+
+/*
+ * Chains arriving children first, or in swapped pairs: each issue
+ * checks for a cycle, and that check must not walk the whole chain
+ * every time (quadratic: many minutes for these, over the timeout).
+ */
+static void
+chain_order(size_t n, int swapped)
+{
+	struct store_txn	*t = begin(0);
+	char			 jti[32], prev[32];
+	size_t			 i, j;
+
+	for (j = 0; j < n; j++) {
+		i = swapped ? (j ^ 1) : n - 1 - j;
+		if (i >= n)
+			i = j;
+		snprintf(jti, sizeof(jti), "c-%zu", i);
+		snprintf(prev, sizeof(prev), "c-%zu", i - 1);
+		issue(t, jti, NULL, NULL, i > 0 ? prev : NULL);
+	}
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(status(t, "c-0"), STORE_ACTIVE);
+	snprintf(jti, sizeof(jti), "c-%zu", n - 1);
+	cr_assert_eq(status(t, jti), STORE_ACTIVE);
+	cr_assert_eq(revoke_jti(t, "c-0", cause(t, "e-1")), n);
+	cr_assert_eq(status(t, jti), STORE_REVOKED);
+	commit(&t);
+}
+
+Test(store, chain_children_first)
+{
+	chain_order(100000, 0);
+}
+
+Test(store, chain_swapped_pairs)
+{
+	chain_order(100001, 1);
+}
+
+/*
+ * Random graphs with cycles, issued in a random order: a token is
+ * marked as closing a cycle exactly when, at its issue, one of its
+ * parents is among its descendants (a reference walk over the edges
+ * issued so far), and the denied statuses are what follows from it.
+ */
+static int
+ref_reaches(int (*par)[STORE_NPARENTS], const int *issued, size_t n,
+    int from, int to, int *mark, int *queue)
+{
+	size_t	 head = 0, tail = 0, y;
+	int	 x, p;
+
+	memset(mark, 0, n * sizeof(*mark));
+	queue[tail++] = from;
+	mark[from] = 1;
+	while (head < tail) {
+		x = queue[head++];
+		if (x == to)
+			return 1;
+		for (y = 0; y < n; y++)
+			for (p = 0; issued[y] && !mark[y] &&
+			    p < STORE_NPARENTS; p++)
+				if (par[y][p] == x) {
+					mark[y] = 1;
+					queue[tail++] = (int)y;
+				}
+	}
+	return 0;
+}
+
+Test(store, random_cycles)
+{
+	struct store_txn	*t = begin(0);
+	enum { N = 400 };
+	int			 par[N][STORE_NPARENTS], issued[N], cyc[N];
+	int			 perm[N], mark[N], queue[N], den[N];
+	char			 jti[32], pj[STORE_NPARENTS][32];
+	size_t			 i, j, x;
+	int			 p, want, more;
+
+	for (i = 0; i < N; i++) {
+		perm[i] = (int)i;
+		issued[i] = den[i] = 0;
+		for (p = 0; p < STORE_NPARENTS; p++)
+			par[i][p] = p == 0 || rnd(4) == 0 ? (int)rnd(N) : -1;
+	}
+	for (i = N; i > 1; i--) {
+		j = rnd(i);
+		p = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = p;
+	}
+	for (i = 0; i < N; i++) {
+		struct spec	 sp = { .jti = jti };
+
+		x = (size_t)perm[i];
+		snprintf(jti, sizeof(jti), "r-%zu", x);
+		for (p = 0; p < STORE_NPARENTS; p++) {
+			if (par[x][p] < 0)
+				continue;
+			snprintf(pj[p], sizeof(pj[p]), "r-%d", par[x][p]);
+			sp.parent[p] = pj[p];
+		}
+		issued[x] = 1;
+		for (p = 0, want = 0; p < STORE_NPARENTS && !want; p++)
+			want = par[x][p] >= 0 && ref_reaches(par, issued, N,
+			    (int)x, par[x][p], mark, queue);
+		cyc[x] = want;
+		cr_assert_eq(get(t, put_ok(t, &sp)).rule, want ?
+		    STORE_RULE_CYCLE : 0, "r-%zu at step %zu", x, i);
+	}
+	/* Denied: the tokens that closed a cycle and their descendants. */
+	for (i = 0; i < N; i++)
+		den[i] = cyc[i];
+	for (more = 1; more;)
+		for (i = 0, more = 0; i < N; i++)
+			for (p = 0; !den[i] && p < STORE_NPARENTS; p++)
+				if (par[i][p] >= 0 && den[par[i][p]])
+					den[i] = more = 1;
+	for (i = 0; i < N; i++) {
+		snprintf(jti, sizeof(jti), "r-%zu", i);
+		cr_assert_eq(status(t, jti), den[i] ? STORE_DENIED :
+		    STORE_ACTIVE, "%s", jti);
+	}
 	commit(&t);
 }
 
