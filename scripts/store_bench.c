@@ -360,11 +360,14 @@ report(const struct opts *o, const struct result *r, size_t nr)
 	printf("\n");
 	for (i = 0; i < nr; i++) {
 		rc = r[i].revoke_s + r[i].commit_s;
-		printf("%-9s newly revoked %llu, cascade entry %llu ids, "
-		    "%ld messages (%.0f bytes avg)\n", r[i].name,
-		    (unsigned long long)r[i].nrevoked,
-		    (unsigned long long)r[i].cascade_ids, r[i].msgs,
-		    r[i].msgs ? (double)r[i].msg_bytes / r[i].msgs : 0.0);
+		printf("%-9s newly revoked %llu, cascade entry %llu ids",
+		    r[i].name, (unsigned long long)r[i].nrevoked,
+		    (unsigned long long)r[i].cascade_ids);
+		if (r[i].publish_s >= 0)
+			printf(", %ld messages (%.0f bytes avg)", r[i].msgs,
+			    r[i].msgs ? (double)r[i].msg_bytes / r[i].msgs :
+			    0.0);
+		printf("\n");
 		printf("%-9s revoke+commit %.3f s: %.1fx the naive LMDB walk "
 		    "(%.1f s), %.1fx PostgreSQL (%.0f s)", r[i].name, rc,
 		    BASE_NAIVE / rc, BASE_NAIVE, BASE_PG / rc, BASE_PG);
@@ -376,6 +379,9 @@ report(const struct opts *o, const struct result *r, size_t nr)
 	}
 	printf("goal: >= 50x PostgreSQL, <= %.2f s (baselines quoted for "
 	    "1,000,000 tokens)\n", BASE_PG / 50);
+	if (o->n != 1000000)
+		printf("note: %zu tokens here, so the ratios are not "
+		    "comparable\n", o->n);
 #ifdef NO_PUBLISH
 	printf("note: built without consumers/publish: message derivation "
 	    "skipped\n");
