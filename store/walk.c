@@ -281,32 +281,46 @@ queue_kid(void *arg, uint64_t kid)
 	return idvec_push(arg, kid);
 }
 
-/* Bring the descendants of id up to date after id's status moved. */
+/*
+ * Bring the descendants of id up to date after id's status moved, a
+ * generation at a time in id order (see cascade_run()).  A token is
+ * recomputed again whenever one of its parents moves, so the order
+ * within a generation does not change the outcome.
+ */
 static int
 propagate(struct store_txn *t, uint64_t id)
 {
-	struct idvec q = { NULL, 0, 0 };
+	struct idvec gen = { NULL, 0, 0 }, next = { NULL, 0, 0 }, sw;
 	struct st st;
-	size_t head = 0;
+	size_t i, steps = 0;
 	int changed, rc = 0;
 
-	if (kids_each(t, id, queue_kid, &q) != 0)
+	if (kids_each(t, id, queue_kid, &gen) != 0)
 		rc = -1;
-	while (rc == 0 && head < q.n) {
-		if (head >= RECOMPUTE_MAX) {
+	while (rc == 0 && gen.n > 0) {
+		if ((steps += gen.n) >= RECOMPUTE_MAX) {
 			rc = -1;	/* never commit half a recomputation */
 			break;
 		}
-		id = q.v[head++];
-		if (recompute(t, id, &changed) != 0) {
+		if (ids_sort(gen.v, gen.n) == -1)
 			rc = -1;
-			break;
+		next.n = 0;
+		for (i = 0; rc == 0 && i < gen.n; i++) {
+			if (i > 0 && gen.v[i] == gen.v[i - 1])
+				continue;
+			if (recompute(t, gen.v[i], &changed) != 0)
+				rc = -1;
+			else if (changed && st_read(t, gen.v[i], &st) == 0 &&
+			    (st.flags & ST_KIDS) &&
+			    kids_each(t, gen.v[i], queue_kid, &next) != 0)
+				rc = -1;
 		}
-		if (changed && st_read(t, id, &st) == 0 &&
-		    (st.flags & ST_KIDS) && kids_each(t, id, queue_kid, &q) != 0)
-			rc = -1;
+		sw = gen;
+		gen = next;
+		next = sw;
 	}
-	idvec_free(&q);
+	idvec_free(&gen);
+	idvec_free(&next);
 	return rc;
 }
 
