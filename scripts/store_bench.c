@@ -61,6 +61,8 @@ struct result {
 	double		 revoke_s;
 	double		 commit_s;
 	double		 publish_s;	/* < 0: skipped */
+	double		 deny_s;	/* set_own(root, DENIED), commit */
+	double		 undeny_s;	/* set_own(root, ACTIVE), commit */
 	uint64_t	 nrevoked;
 	uint64_t	 cascade_ids;
 	long		 msgs;
@@ -211,6 +213,28 @@ build(struct store *s, const struct opts *o, const char *jtis,
 	return now() - t0;
 }
 
+/* Set the root's own status and commit: the recomputation of all. */
+static double
+set_root(struct store *s, const char *jtis, uint8_t own, uint8_t want)
+{
+	struct store_txn	*t;
+	struct store_token	 tok;
+	uint64_t		 root, leaf;
+	double			 t0 = now();
+
+	if (store_begin(s, 0, &t) != 0 ||
+	    store_lookup(t, ISS, JTI(jtis, 0), &root) != 0 ||
+	    store_set_own(t, root, own, 1) != 0 || store_commit(&t) != 0)
+		die("store_set_own of the root failed");
+	t0 = now() - t0;
+	if (store_begin(s, 1, &t) != 0 ||
+	    store_lookup(t, ISS, JTI(jtis, 1), &leaf) != 0 ||
+	    store_get(t, leaf, &tok) != 0 || tok.status != want)
+		die("a child of the root is not %u after set_own", want);
+	store_abort(&t);
+	return t0;
+}
+
 /* Revoke the root in one transaction, commit included. */
 static void
 revoke_root(struct store *s, const char *jtis, struct result *r)
@@ -320,6 +344,9 @@ run(const struct opts *o, const char *name, int shuffle, struct result *r)
 	order = make_order(o->n, shuffle);
 	fprintf(stderr, "%s: issuing %zu tokens...\n", name, o->n);
 	r->put_s = build(s, o, jtis, order);
+	fprintf(stderr, "%s: denying and restoring the root...\n", name);
+	r->deny_s = set_root(s, jtis, STORE_DENIED, STORE_DENIED);
+	r->undeny_s = set_root(s, jtis, STORE_ACTIVE, STORE_ACTIVE);
 	fprintf(stderr, "%s: revoking the root...\n", name);
 	if (getenv("STORE_BENCH_STOP") != NULL)	/* attach a profiler */
 		raise(SIGSTOP);
@@ -376,6 +403,9 @@ report(const struct opts *o, const struct result *r, size_t nr)
 			    rc + r[i].publish_s, BASE_PG /
 			    (rc + r[i].publish_s));
 		printf("\n");
+		printf("%-9s recomputation: root denied %.3f s, restored "
+		    "%.3f s (set_own and commit)\n", r[i].name, r[i].deny_s,
+		    r[i].undeny_s);
 	}
 	printf("goal: >= 50x PostgreSQL, <= %.2f s (baselines quoted for "
 	    "1,000,000 tokens)\n", BASE_PG / 50);

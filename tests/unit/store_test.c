@@ -537,6 +537,70 @@ Test(store, tree_shuffled_ids)
 	random_dag(50000, 0, 0);
 }
 
+/*
+ * Random own statuses set and reset on a random DAG issued in a random
+ * order: after each transaction every effective status is the most
+ * severe of its own and its parents' (parents have lower indexes, so
+ * the reference computes them in index order).
+ */
+Test(store, random_own_statuses)
+{
+	enum { N = 3000 };
+	static int		 par[N][STORE_NPARENTS], perm[N];
+	static uint8_t		 own[N], eff[N];
+	static uint64_t		 id[N];
+	struct store_txn	*t = begin(0);
+	char			 jti[32], pj[STORE_NPARENTS][32];
+	size_t			 i, j, round;
+	int			 p, x;
+
+	for (i = 0; i < N; i++) {
+		perm[i] = (int)i;
+		for (p = 0; p < STORE_NPARENTS; p++)
+			par[i][p] = i > 0 && (p == 0 || rnd(3) == 0) ?
+			    (int)rnd(i) : -1;
+	}
+	for (i = N; i > 1; i--) {
+		j = rnd(i);
+		x = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = x;
+	}
+	for (i = 0; i < N; i++) {
+		struct spec	 sp = { .jti = jti };
+
+		x = perm[i];
+		snprintf(jti, sizeof(jti), "o-%d", x);
+		for (p = 0; p < STORE_NPARENTS; p++)
+			if (par[x][p] >= 0) {
+				snprintf(pj[p], sizeof(pj[p]), "o-%d",
+				    par[x][p]);
+				sp.parent[p] = pj[p];
+			}
+		id[x] = put_ok(t, &sp);
+	}
+	commit(&t);
+	for (round = 0; round < 30; round++) {
+		t = begin(0);
+		for (i = 0; i < 20; i++) {
+			x = (int)rnd(N);
+			own[x] = (uint8_t)rnd(3);	/* ACTIVE..DENIED */
+			cr_assert_eq(store_set_own(t, id[x], own[x], 1), 0);
+		}
+		commit(&t);
+		t = begin(1);
+		for (i = 0; i < N; i++) {
+			eff[i] = own[i];
+			for (p = 0; p < STORE_NPARENTS; p++)
+				if (par[i][p] >= 0 && eff[par[i][p]] > eff[i])
+					eff[i] = eff[par[i][p]];
+			cr_assert_eq(get(t, id[i]).status, eff[i],
+			    "o-%zu round %zu", i, round);
+		}
+		store_abort(&t);
+	}
+}
+
 /* Many children of one parent: more than one page of duplicates. */
 static int
 collect(void *arg, uint64_t id)
