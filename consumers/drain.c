@@ -41,9 +41,12 @@ struct drain {
 	uint64_t	 inflight;
 	uint64_t	 delivered[PUB_NTOPICS];
 	uint64_t	 waiting;
+	struct publish_opts opts;
 	/* during a send */
 	struct slot	*cur;
-	uint64_t	 emitted;
+	uint64_t	 emitted;	/* messages handled (sent or dropped) */
+	uint64_t	 ids;		/* cascade ids wholly handled */
+	int		 last_topic;
 	uint64_t	 dropped;
 	int		 full;
 };
@@ -71,22 +74,19 @@ drain_set_sink(struct drain *d, struct kafka_out *out)
 }
 
 void
+drain_set_mode(struct drain *d, int mode)
+{
+	d->opts.violations = mode != PROFILE_OFF;
+	d->opts.enforce = mode == PROFILE_ENFORCE;
+}
+
+void
 drain_free(struct drain **dp)
 {
 	if (dp == NULL || *dp == NULL)
 		return;
 	free(*dp);
 	*dp = NULL;
-}
-
-static int
-topic_of(uint8_t kind)
-{
-	if (kind == OUT_VIOLATION)
-		return PUB_VIOLATIONS;
-	if (kind == OUT_DLQ)
-		return PUB_DLQ;
-	return PUB_REVOCATIONS;
 }
 
 void
@@ -97,14 +97,14 @@ drain_on_delivery(void *arg, uint64_t tag, int ok)
 
 	if (tag == DRAIN_TAG_OTHER || (uint32_t)(tag >> 32) != d->gen)
 		return;
-	s = &d->ring[(tag & 0xffffffff) % RING];
+	s = &d->ring[(tag & 0xffff) % RING];
 	d->inflight--;
 	if (!ok) {
 		d->failed = 1;
 		return;
 	}
 	s->acked++;
-	d->delivered[topic_of(s->kind)]++;
+	d->delivered[((tag >> 16) & 0xff) % PUB_NTOPICS]++;
 }
 
 static int
@@ -112,9 +112,11 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
     size_t vlen)
 {
 	struct drain *d = arg;
-	uint64_t tag = ((uint64_t)d->gen << 32) | (uint64_t)(d->cur -
-	    d->ring);
+	uint64_t tag = ((uint64_t)d->gen << 32) | ((uint64_t)topic << 16) |
+	    (uint64_t)(d->cur - d->ring);
 	int rc;
+
+	d->last_topic = topic;
 
 	rc = kafka_out_send(d->out, d->topic[topic], key, klen, val, vlen,
 	    tag);
@@ -126,10 +128,12 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 		/* Refused for good (too large): logged; never block the rest. */
 		d->dropped++;
 		d->emitted++;
+		d->ids += topic == PUB_REVOCATIONS;
 		return 0;
 	}
 	d->cur->sent++;
 	d->emitted++;
+	d->ids += topic == PUB_REVOCATIONS;
 	d->inflight++;
 	return 0;
 }
@@ -154,16 +158,24 @@ send_slot(struct drain *d, struct slot *s)
 		return -1;
 	}
 	d->cur = s;
-	d->emitted = 0;
+	d->emitted = d->ids = 0;
 	d->full = 0;
 	if (kind == STORE_OUT_CASCADE) {
 		n = len / sizeof(uint64_t) - s->pos;
 		if (n > CHUNK)
 			n = CHUNK;
-		r = publish_entry(txn, kind, (const uint64_t *)data + s->pos,
-		    n * sizeof(uint64_t), emit, d);
-		/* An id the publisher skipped (it logs why) counts as done. */
-		s->pos += d->full ? d->emitted : n;
+		r = publish_entry_opts(txn, kind, (const uint64_t *)data +
+		    s->pos, n * sizeof(uint64_t), &d->opts, emit, d);
+		/*
+		 * Full: resume at the first id not wholly sent (its
+		 * revocation again when its violation did not go: same id).
+		 * Else every id is done, those the publisher skipped too.
+		 */
+		if (d->full)
+			s->pos += d->ids - (d->ids > 0 &&
+			    d->last_topic == PUB_VIOLATIONS);
+		else
+			s->pos += n;
 	} else {
 		r = publish_entry(txn, kind, data, len, emit, d);
 		if (!d->full)

@@ -22,6 +22,12 @@ struct drain;
 struct drain	*drain_new(struct store *, const char *topic_revocations,
 		    const char *topic_violations, const char *topic_dlq);
 void		 drain_set_sink(struct drain *, struct kafka_out *);
+/*
+ * Binding profile mode (PROFILE_* of apply.h): unless off, cascades
+ * also yield the parent_inactive violations of tokens minted after
+ * their parent's revocation (publish.h).
+ */
+void		 drain_set_mode(struct drain *, int mode);
 /* The sink's delivery-report callback (pass it to kafka_out_new). */
 void		 drain_on_delivery(void *drain, uint64_t tag, int ok);
 /*

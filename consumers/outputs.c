@@ -11,37 +11,12 @@
 
 #include "consumers/apply_int.h"
 #include "consumers/log.h"
+#include "consumers/publish.h"
 #include "store/store.h"
 
 /* Escaped, a byte may take 6: the dead letter stays under 1 MB. */
 #define DLQ_PAYLOAD_MAX	(128 * 1024)
 #define UF_EXCHANGE	0x01
-
-/* Deterministic id of a violation: hex SHA-256 of its coordinates. */
-static void
-violation_id(const char *event_id, const char *iss, const char *jti,
-    int rule, char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	uint8_t md[SHA256_DIGEST_LENGTH], buf[128 + 256 + 256 + 4];
-	size_t n = 0, l;
-	const char *part[3] = { event_id, iss, jti };
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		l = strnlen(part[i], 256);
-		memcpy(buf + n, part[i], l);
-		n += l;
-		buf[n++] = '\0';
-	}
-	buf[n++] = (uint8_t)rule;
-	SHA256(buf, n, md);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 static int
 outbox_json(struct store_txn *txn, uint8_t kind, json_t *o)
@@ -74,7 +49,8 @@ violation_one(struct apply *a, struct store_txn *txn, const char *event_id,
 
 	if (store_get(txn, tid, &tok) != 0)
 		return -1;
-	violation_id(event_id, tok.iss, tok.jti, v->rule, id);
+	publish_violation_id(event_id, tok.iss, tok.jti,
+	    profile_rule_name(v->rule), id);
 	log_info("violation %s: %s/%s: %s", profile_rule_name(v->rule),
 	    tok.iss, tok.jti, v->detail);
 	a->counts.violations++;
@@ -92,9 +68,12 @@ violations_emit(struct apply *a, struct store_txn *txn, const char *event_id,
 {
 	size_t i;
 
-	for (i = 0; i < res->nviol; i++)
+	for (i = 0; i < res->nviol; i++) {
+		if (res->viol[i].by_revocation)
+			continue;	/* publish.c sends it with the cascade */
 		if (violation_one(a, txn, event_id, id, &res->viol[i]) == -1)
 			return -1;
+	}
 	return 0;
 }
 
@@ -196,7 +175,8 @@ recheck_one(struct apply *a, struct store_txn *txn, const char *event_id,
 	pviews_free(pv);
 	cycle = c.rule == RULE_PARENT_CYCLE || c.rule == STORE_RULE_CYCLE;
 	for (i = 0, rc = 0; i < after.nviol && rc == 0; i++)
-		if (!same_violation(&after.viol[i], &before))
+		if (!after.viol[i].by_revocation &&
+		    !same_violation(&after.viol[i], &before))
 			rc = violation_one(a, txn, event_id, cid,
 			    &after.viol[i]);
 	if (rc == 0 && (!cycle || after.own == STORE_DENIED))

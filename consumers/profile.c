@@ -268,6 +268,8 @@ viol_add(struct pctx *c, int rule, int deny, struct dbuf *b)
 		return;
 	}
 	res->viol[res->nviol].rule = rule;
+	res->viol[res->nviol].by_revocation = rule == RULE_PARENT_INACTIVE &&
+	    !deny;
 	db_init(b, res->viol[res->nviol].detail, PROFILE_DETAIL_LEN);
 	res->nviol++;
 }

@@ -43,6 +43,12 @@ struct profile_parent {
 
 struct profile_violation {
 	int		 rule;		/* RULE_* */
+	/*
+	 * 1 for parent_inactive with a revoked parent: the cascade revokes
+	 * the token anyway, and the violation is published with the
+	 * revocation (publish.c), whatever the order the events came in.
+	 */
+	int		 by_revocation;
 	char		 detail[PROFILE_DETAIL_LEN];
 };
 

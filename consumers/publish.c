@@ -25,21 +25,24 @@ static const char *const target_keys[STORE_NIDX] = {
 	"sub", "client_id", "actor"
 };
 
-void
-publish_revocation_id(const char *cause_event, const char *iss,
-    const char *jti, char out[65])
+/* Lowercase hex SHA-256 of the parts, each but the last NUL-ended. */
+static void
+hex_id(const char *const *part, size_t n, char out[65])
 {
 	static const char	 hx[] = "0123456789abcdef";
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0, i;
 	EVP_MD_CTX		*ctx;
+	size_t			 k;
+	int			 ok;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, cause_event, strlen(cause_event) + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, iss, strlen(iss) + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, jti, strlen(jti)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("publish: out of memory");
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	for (k = 0; ok && k < n; k++)
+		ok = EVP_DigestUpdate(ctx, part[k], strlen(part[k]) +
+		    (k + 1 < n)) == 1;
+	if (!ok || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
 		fatalx("publish: SHA-256 failed");
 	EVP_MD_CTX_free(ctx);
 	for (i = 0; i < 32; i++) {
@@ -47,6 +50,24 @@ publish_revocation_id(const char *cause_event, const char *iss,
 		out[2 * i + 1] = hx[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void
+publish_revocation_id(const char *cause_event, const char *iss,
+    const char *jti, char out[65])
+{
+	const char *part[3] = { cause_event, iss, jti };
+
+	hex_id(part, 3, out);
+}
+
+void
+publish_violation_id(const char *event_id, const char *iss, const char *jti,
+    const char *rule, char out[65])
+{
+	const char *part[4] = { event_id, iss, jti, rule };
+
+	hex_id(part, 4, out);
 }
 
 /* Length of the valid UTF-8 sequence at p, or 0. */
@@ -247,15 +268,57 @@ emit_json(json_t *m, int topic, publish_emit emit, void *arg)
 	return (rc == 0 ? 0 : -1);
 }
 
-/* One revocation message for token id: 1 emitted, 0 skipped, -1. */
+/*
+ * The parent_inactive violation of tok, revoked by cause c although
+ * minted after it: 1 emitted, 0 not due, -1.
+ */
 static int
-publish_token(struct store_txn *txn, uint64_t id, publish_emit emit,
-    void *arg)
+publish_late(struct store_txn *txn, const struct store_token *tok,
+    const struct store_cause *c, const struct publish_opts *o,
+    publish_emit emit, void *arg)
+{
+	static const char *kinds[STORE_NPARENTS] = { "subject", "actor",
+	    "previous" };
+	struct store_token par;
+	char id[65], detail[512];
+	json_t *m;
+	int i, rc;
+
+	if (o == NULL || !o->violations || tok->own == STORE_REVOKED ||
+	    tok->iat < c->time)
+		return 0;
+	if ((rc = revoked_parent(txn, tok, tok->cause, &par)) != 1)
+		return rc;
+	for (i = 0; i < STORE_NPARENTS && tok->parent[i] != par.id; i++)
+		;
+	if ((size_t)snprintf(detail, sizeof(detail), "%s parent %.64s was "
+	    "revoked at %lld (event %.64s); this token was minted at %lld",
+	    i < STORE_NPARENTS ? kinds[i] : "a", par.jti, (long long)c->time,
+	    c->event_id, (long long)tok->iat) >= sizeof(detail))
+		return -1;
+	publish_violation_id(c->event_id, tok->iss, tok->jti,
+	    "parent_inactive", id);
+	m = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:s}",
+	    "v", 1, "type", "delegation.violation", "id", id,
+	    "time", (json_int_t)tok->iat, "iss", jstr(tok->iss),
+	    "jti", jstr(tok->jti), "rule", "parent_inactive",
+	    "detail", detail, "action", o->enforce ? "denied" : "flagged");
+	if (m == NULL)
+		return -1;
+	rc = emit_json(m, PUB_VIOLATIONS, emit, arg) == 0 ? 1 : -1;
+	json_decref(m);
+	return rc;
+}
+
+/* Messages for token id: the count emitted (0: skipped), or -1. */
+static int
+publish_token(struct store_txn *txn, uint64_t id,
+    const struct publish_opts *o, publish_emit emit, void *arg)
 {
 	struct store_token	 tok;
 	struct store_cause	 c;
 	json_t			*m;
-	int			 rc;
+	int			 rc, late;
 
 	if ((rc = store_get(txn, id, &tok)) == -1)
 		return (-1);
@@ -276,12 +339,15 @@ publish_token(struct store_txn *txn, uint64_t id, publish_emit emit,
 	rc = add_path(txn, &tok, m) == 0 &&
 	    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
 	json_decref(m);
-	return (rc);
+	if (rc == -1 || (late = publish_late(txn, &tok, &c, o, emit,
+	    arg)) == -1)
+		return (-1);
+	return (rc + late);
 }
 
 static long
 publish_cascade(struct store_txn *txn, const uint8_t *data, size_t len,
-    publish_emit emit, void *arg)
+    const struct publish_opts *o, publish_emit emit, void *arg)
 {
 	uint64_t	id;
 	size_t		i;
@@ -294,7 +360,7 @@ publish_cascade(struct store_txn *txn, const uint8_t *data, size_t len,
 	}
 	for (i = 0; i < len / sizeof(id); i++) {
 		memcpy(&id, data + i * sizeof(id), sizeof(id));
-		if ((rc = publish_token(txn, id, emit, arg)) == -1)
+		if ((rc = publish_token(txn, id, o, emit, arg)) == -1)
 			return (-1);
 		n += rc;
 	}
@@ -324,11 +390,18 @@ long
 publish_entry(struct store_txn *txn, uint8_t kind, const void *data,
     size_t len, publish_emit emit, void *arg)
 {
+	return (publish_entry_opts(txn, kind, data, len, NULL, emit, arg));
+}
+
+long
+publish_entry_opts(struct store_txn *txn, uint8_t kind, const void *data,
+    size_t len, const struct publish_opts *o, publish_emit emit, void *arg)
+{
 	if (emit == NULL || (data == NULL && len > 0))
 		return (-1);
 	switch (kind) {
 	case STORE_OUT_CASCADE:
-		return (publish_cascade(txn, data, len, emit, arg));
+		return (publish_cascade(txn, data, len, o, emit, arg));
 	case OUT_VIOLATION:
 		return (publish_raw(PUB_VIOLATIONS, data, len, emit, arg));
 	case OUT_DLQ:

@@ -33,6 +33,28 @@ long	publish_entry(struct store_txn *, uint8_t kind, const void *data,
 	    size_t len, publish_emit emit, void *arg);
 
 /*
+ * With violations set, a cascade entry also yields, right after the
+ * revocation of a token minted at or after its parent's revocation
+ * (iat >= the cause's time), a parent_inactive violation: the IdP
+ * accepted a dead token.  Found here, from the revocation, it is the
+ * same whatever the order the two events arrived in.
+ */
+struct publish_opts {
+	int	 violations;
+	int	 enforce;	/* action "denied"; else "flagged" */
+};
+long	publish_entry_opts(struct store_txn *, uint8_t kind,
+	    const void *data, size_t len, const struct publish_opts *,
+	    publish_emit emit, void *arg);
+
+/*
+ * The deterministic id of a violation of rule (its name) by (iss, jti)
+ * found through event_id: hex SHA-256, 64 chars + NUL in out.
+ */
+void	publish_violation_id(const char *event_id, const char *iss,
+	    const char *jti, const char *rule, char out[65]);
+
+/*
  * The deterministic id of the revocation of (iss, jti) by the event
  * cause_event: hex of SHA-256 over the three, 64 chars + NUL in out.
  */

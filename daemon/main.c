@@ -183,6 +183,7 @@ reload(struct daemon *d)
 	log_init(next.log_level, NULL);
 	ac = apply_config_of(&next);
 	apply_configure(d->apply, &ac);
+	drain_set_mode(d->drain, next.profile);
 	/* Only what can change at run time moves; the rest waits. */
 	d->cfg.profile = next.profile;
 	d->cfg.max_depth = next.max_depth;
@@ -272,6 +273,7 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 	    err, errlen)) == NULL)
 		return -1;
 	drain_set_sink(d->drain, d->out);
+	drain_set_mode(d->drain, d->cfg.profile);
 	if ((d->in = kafka_in_new(d->brokers, d->cfg.topic_in, err,
 	    errlen)) == NULL)
 		return -1;

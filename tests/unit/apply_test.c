@@ -304,3 +304,91 @@ Test(apply, non_utf8_dead_letter_keeps_the_bytes)
 	cr_expect_eq(apply_all(PROFILE_ENFORCE, bad, 1), APPLY_DLQ);
 	cr_expect_eq(outbox_has(OUT_DLQ, "payload_b64"), 1);
 }
+
+struct sink {
+	int	 revocations;
+	int	 late;		/* parent_inactive violations */
+	int	 violations;
+};
+
+static int
+sink_emit(void *arg, int topic, const char *key, size_t klen,
+    const char *val, size_t vlen)
+{
+	struct sink *s = arg;
+
+	(void)key;
+	(void)klen;
+	if (topic == PUB_REVOCATIONS)
+		s->revocations++;
+	if (topic == PUB_VIOLATIONS) {
+		s->violations++;
+		if (memmem(val, vlen, "parent_inactive", 15) != NULL)
+			s->late++;
+	}
+	return 0;
+}
+
+/* Every message of every outbox entry, as the daemon's drain sends. */
+static void
+drain_all(struct sink *s)
+{
+	struct publish_opts o = { 1, 1 };
+	struct store_txn *txn;
+	const void *data;
+	size_t len;
+	uint64_t seq = 0;
+	uint8_t kind;
+
+	memset(s, 0, sizeof(*s));
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	while (store_outbox_next(txn, seq, &seq, &kind, &data, &len) == 0)
+		cr_assert_geq(publish_entry_opts(txn, kind, data, len, &o,
+		    sink_emit, s), 0);
+	store_abort(&txn);
+}
+
+#define REFRESH_RT TOK("f1", "t-rt", "authorization_code",		\
+	"\"kind\":\"refresh\",\"sub\":\"user\",\"client_id\":\"app\","	\
+	"\"iat\":1000,\"exp\":9000", "")
+#define REFRESH_NEW TOK("f2", "t-new", "refresh_token",			\
+	"\"sub\":\"user\",\"client_id\":\"app\",\"iat\":1100,"		\
+	"\"exp\":9000", "\"previous\":\"t-rt\"")
+#define REVOKE_RT "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"r1\","	\
+	"\"time\":1050,\"iss\":\"" ISS "\",\"target\":{\"jti\":\"t-rt\"}}"
+
+/* A refresh from a revoked token: one parent_inactive, in any order. */
+Test(apply, refresh_bypass_violation_in_either_order)
+{
+	const char *first[] = { REFRESH_RT, REVOKE_RT, REFRESH_NEW };
+	const char *late[] = { REFRESH_RT, REFRESH_NEW, REVOKE_RT };
+	const char *early[] = { REVOKE_RT, REFRESH_NEW, REFRESH_RT };
+	const char *const *orders[] = { first, late, early };
+	struct sink s;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (i > 0)
+			reopen();
+		apply_all(PROFILE_ENFORCE, orders[i], 3);
+		cr_expect_eq(status_of("t-new"), STORE_REVOKED, "order %zu", i);
+		drain_all(&s);
+		cr_expect_eq(s.revocations, 2, "order %zu", i);
+		cr_expect_eq(s.late, 1, "order %zu: %d parent_inactive", i,
+		    s.late);
+	}
+}
+
+/* Minted before the revocation: no violation. */
+Test(apply, child_minted_before_revocation_is_no_violation)
+{
+	const char *ev[] = { REFRESH_RT, REFRESH_NEW,
+	    "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"r1\","
+	    "\"time\":1200,\"iss\":\"" ISS "\",\"target\":{\"jti\":\"t-rt\"}}" };
+	struct sink s;
+
+	apply_all(PROFILE_ENFORCE, ev, 3);
+	drain_all(&s);
+	cr_expect_eq(s.revocations, 2);
+	cr_expect_eq(s.late, 0);
+}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# WIP: fails on a daemon bug (violations depend on arrival order).
+# Was WIP: violations depended on arrival order; fixed by publishing this one with the cascade.
 #
 # The refresh bypass of b0009 with the same events (same times) arriving
 # in another order: the refresh token t-rt (iat NOW-100), a refresh t-new
