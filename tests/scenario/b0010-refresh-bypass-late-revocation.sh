@@ -1,21 +1,15 @@
 #!/bin/bash
-# Was WIP: violations depended on arrival order; fixed by publishing this one with the cascade.
-#
 # The refresh bypass of b0009 with the same events (same times) arriving
 # in another order: the refresh token t-rt (iat NOW-100), a refresh t-new
 # from it (iat NOW) and the revocation of t-rt at NOW-50, which arrives
 # last (from another partition, as SPEC section 2 allows). t-rt was already
 # revoked when t-new was minted, so t-new breaks parent_inactive (SPEC
-# section 5; docs/profile.md: "the store revokes the child by inheritance,
-# in whatever order the events arrive, and the violation is still
-# published"). Expected: t-new revoked, one parent_inactive violation for
-# it, as when the revocation arrives first (b0009), and as a replay of the
-# log in that order gives. Actual: t-new is revoked, but no violation is
-# ever published: apply_revoked() (consumers/apply.c) cascades the
-# revocation without re-checking the children's parent_inactive rule
-# against the revocation's time; only issuances run the profile.
-# A control pair in arrival order revocation-then-refresh (t-rt0, t-new0)
-# gets its violation.
+# section 5). Expected: t-new revoked and one parent_inactive violation
+# for it, as when the revocation arrives first (b0009). (Regression: the
+# violation used to be found only when the child arrived second; it is
+# now published with the cascade that revokes the child.) A control pair
+# in arrival order revocation-then-refresh (t-rt0, t-new0) gets its
+# violation too.
 . "$(dirname "$0")/lib.sh"
 
 broker_start
