@@ -699,6 +699,35 @@ Test(store, tombstone_then_issue)
 	store_abort(&t);
 }
 
+/* A placeholder with children revoked: they are, it is not listed. */
+Test(store, tombstone_with_children)
+{
+	struct store_txn	*t = begin(0);
+	struct spec		 kid = { .jti = "kid", .parent = { "ph" },
+	    .own = STORE_PENDING };
+	uint64_t		 want[2], ph;
+
+	want[0] = put_ok(t, &kid);
+	want[1] = issue(t, "grand", NULL, "kid", NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(revoke_jti(t, "ph", cause(t, "e-1")), 3);
+	commit(&t);
+	t = begin(1);
+	assert_last_cascade(t, 1, want, 2);
+	cr_assert_eq(status(t, "grand"), STORE_REVOKED);
+	store_abort(&t);
+	t = begin(0);
+	ph = issue(t, "ph", NULL, NULL, NULL);
+	cr_assert_eq(store_set_own(t, want[0], STORE_ACTIVE, 0), 0);
+	commit(&t);
+	t = begin(1);
+	cr_assert_eq(get(t, ph).status, STORE_REVOKED);
+	cr_assert_eq(status(t, "kid"), STORE_REVOKED);
+	assert_last_cascade(t, 2, &ph, 1);
+	store_abort(&t);
+}
+
 Test(store, child_of_revoked_parent_born_revoked)
 {
 	struct store_txn	*t = begin(0);
