@@ -156,6 +156,20 @@ store_lookup_jti(struct store_txn *t, const char *jti, uint64_t *id)
 	return 0;
 }
 
+/* Index an issued token under its jti alone (placeholders are not). */
+int
+jti_add(struct store_txn *t, const char *jti, uint64_t id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v = { sizeof(id), &id };
+	int rc;
+
+	k.mv_size = key_make(kb, -1, jti, NULL);
+	k.mv_data = kb;
+	rc = mdb_put(t->txn, t->s->dbi[DB_JTI2ID], &k, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
 int
 store_lookup_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
     uint64_t *id)
@@ -189,9 +203,6 @@ store_ref(struct store_txn *t, const char *iss, const char *jti,
 	v.mv_size = sizeof(*id);
 	v.mv_data = id;
 	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_KEY2ID], &k, &v, 0)) != 0)
-		return -1;
-	k.mv_size = key_make(kb, -1, jti, NULL);
-	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_JTI2ID], &k, &v, 0)) != 0)
 		return -1;
 	memset(&ph, 0, sizeof(ph));
 	ph.iss = iss;

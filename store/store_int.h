@@ -91,6 +91,7 @@ int	st_write(struct store_txn *, uint64_t id, const struct st *);
 int	store_children_count(struct store_txn *, uint64_t id, uint64_t *n);
 int	kids_each(struct store_txn *, uint64_t id, int (*)(void *, uint64_t),
 	    void *);
+int	jti_add(struct store_txn *, const char *jti, uint64_t id);
 int	rec_read_head(struct store_txn *, uint64_t id, struct rec *);
 int	rec_write(struct store_txn *, uint64_t id, const struct store_token *);
 int	meta_next(struct store_txn *, const char *name, uint64_t *val);

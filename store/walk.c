@@ -531,6 +531,7 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		st.rule = tok->rule;
 	}
 	if (rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id) == -1 ||
+	    jti_add(t, tok->jti, *id) == -1 ||
 	    link_parents(t, tok->parent, *id) == -1 ||
 	    index_token(t, a, *id, &st) == -1)
 		return -1;

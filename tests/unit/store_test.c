@@ -1359,6 +1359,22 @@ Test(store, lookup_jti)
 	store_abort(&t);
 }
 
+/* A placeholder under another issuer does not hide an issued token. */
+Test(store, lookup_jti_ignores_placeholders)
+{
+	struct store_txn	*t = begin(0);
+	struct spec		 sp = { .iss = "https://a", .jti = "live" };
+	uint64_t		 a, ph, id;
+
+	a = put_ok(t, &sp);
+	cr_assert_eq(store_ref(t, "https://b", "live", &ph), 0);
+	cr_assert_eq(store_ref(t, "https://b", "ghost", &ph), 0);
+	cr_assert_eq(store_lookup_jti(t, "live", &id), 0);
+	cr_assert_eq(id, a);
+	cr_assert_eq(store_lookup_jti(t, "ghost", &id), STORE_NOTFOUND);
+	store_abort(&t);
+}
+
 Test(store, lookup_hash)
 {
 	struct store_txn	*t = begin(0);
