@@ -139,6 +139,7 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 	w->lfd = -1;
 	w->stopfd = -1;
 	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->waits);
 	if ((w->lfd = listen_on(ss, len, idx == 0, errbuf, errlen)) == -1)
 		return (-1);
 	w->scratch_len = h->cfg.max_body + 16;
@@ -149,6 +150,7 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 	    http_accept_cb, w)) == NULL || event_add(w->lev, NULL) == -1 ||
 	    (w->stop_ev = event_new(w->base, w->stopfd, EV_READ, stop_cb,
 	    w)) == NULL || event_add(w->stop_ev, NULL) == -1 ||
+	    (w->wait_ev = evtimer_new(w->base, api_wait_cb, w)) == NULL ||
 	    (w->actx = auth_ctx_new(h->auth)) == NULL ||
 	    (w->md = EVP_MD_CTX_new()) == NULL ||
 	    (w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
@@ -169,6 +171,8 @@ worker_free(struct http_worker *w)
 		event_free(w->lev);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->wait_ev != NULL)
+		event_free(w->wait_ev);
 	if (w->stopfd != -1)
 		close(w->stopfd);
 	if (w->lfd != -1)

@@ -216,45 +216,54 @@ introspect(struct http_req *r, const char *client)
 	store_abort(&txn);
 }
 
-static void
-wait_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Every WAIT_POLL_US while some /revoke waits: one read transaction for
+ * all of the worker's waiting requests; answer those whose event was
+ * applied (200) or whose time is up (202), and serve what their
+ * connections have next.
+ */
+void
+api_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_req		*r = arg;
-	struct store_txn	*txn;
+	struct http_worker	*w = arg;
+	struct http_req		*r, *next;
+	struct store_txn	*txn = NULL;
 	struct timeval		 tv = { 0, WAIT_POLL_US };
-	int			 seen = -1;
+	uint64_t		 now = http_now_us();
+	int			 seen;
 
 	(void)fd;
 	(void)what;
-	if (store_begin(r->w->h->store, 1, &txn) == 0) {
-		seen = store_event_seen(txn, r->wait_id);
-		store_abort(&txn);
+	if (store_begin(w->h->store, 1, &txn) == -1)
+		txn = NULL;
+	for (r = TAILQ_FIRST(&w->waits); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, wait_entry);
+		seen = txn != NULL ? store_event_seen(txn, r->wait_id) : -1;
+		if (seen != 1 && now < r->wait_until)
+			continue;
+		TAILQ_REMOVE(&w->waits, r, wait_entry);
+		r->waiting = 0;
+		reply_empty(r, seen == 1 ? 200 : 202);
+		http_resume(r);
 	}
-	if (seen == 1)
-		reply_empty(r, 200);
-	else if (http_now_us() >= r->wait_until)
-		reply_empty(r, 202);
-	else {
-		evtimer_add(r->wait_ev, &tv);
-		return;
-	}
-	http_resume(r);
+	store_abort(&txn);
+	if (!TAILQ_EMPTY(&w->waits))
+		evtimer_add(w->wait_ev, &tv);
 }
 
-/* Poll until the event is applied (200) or the wait is over (202). */
+/* Wait until the event is applied (200) or the time is up (202). */
 static int
 revoke_wait(struct http_req *r)
 {
-	struct timeval	 tv = { 0, WAIT_POLL_US };
+	struct http_worker	*w = r->w;
+	struct timeval		 tv = { 0, WAIT_POLL_US };
 
 	r->wait_until = http_now_us() +
-	    (uint64_t)r->w->h->cfg.revoke_wait_ms * 1000;
-	if (r->wait_ev == NULL &&
-	    (r->wait_ev = evtimer_new(r->w->base, wait_cb, r)) == NULL) {
-		reply_empty(r, 202);
-		return (0);
-	}
-	evtimer_add(r->wait_ev, &tv);
+	    (uint64_t)w->h->cfg.revoke_wait_ms * 1000;
+	TAILQ_INSERT_TAIL(&w->waits, r, wait_entry);
+	r->waiting = 1;
+	if (!evtimer_pending(w->wait_ev, NULL))
+		evtimer_add(w->wait_ev, &tv);
 	return (1);
 }
 

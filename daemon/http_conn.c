@@ -74,8 +74,8 @@ conn_free(struct http_conn *c)
 
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
-	if (c->req.wait_ev != NULL)
-		event_free(c->req.wait_ev);
+	if (c->req.waiting)
+		TAILQ_REMOVE(&w->waits, &c->req, wait_entry);
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)

@@ -97,7 +97,8 @@ struct http_req {
 	uint64_t	 t0;		/* µs, monotonic */
 	const char	*allow;		/* Allow: for a 405 */
 	/* /revoke waiting for its event to be applied */
-	struct event	*wait_ev;
+	TAILQ_ENTRY(http_req) wait_entry;
+	int		 waiting;	/* on w->waits */
 	char		 wait_id[HTTP_EVID_LEN + 1];
 	uint64_t	 wait_until;	/* µs, monotonic */
 };
@@ -133,6 +134,8 @@ struct http_worker {
 	struct evbuffer	*body;		/* a reply being built */
 	int		 nconns;
 	TAILQ_HEAD(, http_conn) conns;
+	TAILQ_HEAD(, http_req) waits;	/* /revoke requests polling */
+	struct event	*wait_ev;	/* their poll timer */
 	time_t		 date_at;
 	char		 date[40];	/* "Date: ...\r\n" */
 };
@@ -159,6 +162,8 @@ void	http_resume(struct http_req *);
 
 /* http_api.c: serve r; 0 when answered, 1 when it went asynchronous. */
 int	api_serve(struct http_req *);
+/* The poll timer of w->waits (arg: the worker). */
+void	api_wait_cb(evutil_socket_t, short, void *);
 void	api_error(struct http_req *, int status);
 int	api_lookup(struct http_req *, struct store_txn *, const char *token,
 	    const char *hint, const char *iss, uint64_t *id);

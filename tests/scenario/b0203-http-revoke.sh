@@ -79,6 +79,33 @@ check_eq "no token: 400" 400 "$(http POST /revoke -u "$REV" -d x=1)"
 check_eq "introspect-only client: 403" 403 \
     "$(http POST /revoke -u "$RS" -d token=raw-other)"
 
+# ---- concurrent revocations; a caller that leaves early --------------------
+
+for i in $(seq 10); do
+	echo "k	$(ev_issued "e-c$i" "t-c$i")"
+done >"$T/conc"
+echo "k	$(ev_issued e-c-left t-left)" >>"$T/conc"
+check "produce eleven more tokens" produce_file "$TOPIC_IN" "$T/conc"
+check "they are applied" wait_for 10 is_active t-left
+pids=
+for i in $(seq 10); do
+	curl -s -o /dev/null -w '%{http_code}' -u "$REV" -d "token=t-c$i" \
+	    -d token_type_hint=jti --max-time 10 "$URL/revoke" >"$T/c$i" &
+	pids="$pids $!"
+done
+curl -s -o /dev/null -u "$REV" -d token=t-left -d token_type_hint=jti \
+    --max-time 0.05 "$URL/revoke"
+# shellcheck disable=SC2086
+wait $pids	# not a bare wait: the daemon is a child too
+check_eq "ten concurrent /revoke: ten 200" "$(printf '200%.0s' $(seq 10))" \
+    "$(cat "$T"/c{1..10})"
+for i in 1 5 10; do
+	check_eq "t-c$i inactive" '{"active":false}' "$(introspect "t-c$i" "$RS")"
+done
+check "the early leaver's token is revoked all the same" \
+    wait_for 10 is_inactive t-left
+check_eq "the daemon serves on" 200 "$(http GET /healthz)"
+
 # ---- 202: the event not applied in time -------------------------------------
 
 daemon_stop
