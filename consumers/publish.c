@@ -189,7 +189,7 @@ revoked_parent(struct store_txn *txn, const struct store_token *cur,
 	for (i = 0; i < STORE_NPARENTS; i++) {
 		if (cur->parent[i] == 0)
 			continue;
-		if ((rc = store_get(txn, cur->parent[i], par)) == -1)
+		if ((rc = store_peek(txn, cur->parent[i], par)) == -1)
 			return (-1);
 		if (rc == 0 && par->status == STORE_REVOKED &&
 		    par->cause == cause)
@@ -320,7 +320,7 @@ publish_token(struct store_txn *txn, uint64_t id,
 	json_t			*m;
 	int			 rc, late;
 
-	if ((rc = store_get(txn, id, &tok)) == -1)
+	if ((rc = store_peek(txn, id, &tok)) == -1)
 		return (-1);
 	if (rc != 0 || !tok.issued || tok.status != STORE_REVOKED) {
 		log_warnx("publish: token %llu not revoked, skipped",

@@ -216,6 +216,18 @@ store_ref(struct store_txn *t, const char *iss, const char *jti,
 int
 store_get(struct store_txn *t, uint64_t id, struct store_token *tok)
 {
+	int rc;
+
+	if ((rc = store_peek(t, id, tok)) != 0)
+		return rc;
+	if (tok->has_kids)
+		return store_children_count(t, id, &tok->nchildren);
+	return 0;
+}
+
+int
+store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
+{
 	struct rec r;
 	struct st st;
 	const char *p, **s[4];
@@ -251,8 +263,7 @@ store_get(struct store_txn *t, uint64_t id, struct store_token *tok)
 	memcpy(tok->hash, r.hash, sizeof(r.hash));
 	tok->claims = r.claims_len ? p : NULL;
 	tok->claims_len = r.claims_len;
-	if (st.flags & ST_KIDS)
-		return store_children_count(t, id, &tok->nchildren);
+	tok->has_kids = (st.flags & ST_KIDS) != 0;
 	return 0;
 }
 
