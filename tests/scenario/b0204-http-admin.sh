@@ -45,8 +45,11 @@ check_eq "pending, with the rule as reason" '["pending","unknown_parent"]' \
 get /v1/tokens/t-old >/dev/null
 check_eq "expired" '["expired","expired"]' \
     "$(jpy "$T/body" '[d["status"], d["reason"]]')"
-check_eq "a parent named but never issued" '[false,"pending"]' \
-    "$(get /v1/tokens/t-missing >/dev/null; jpy "$T/body" '[d["issued"], d["status"]]')"
+check_eq "a parent named but never issued, with its iss" '[false,"pending"]' \
+    "$(get "/v1/tokens/t-missing?iss=$ISS" >/dev/null
+    jpy "$T/body" '[d["issued"], d["status"]]')"
+check_eq "without iss: 404 (a jti alone finds issued tokens only)" 404 \
+    "$(get /v1/tokens/t-missing)"
 check_eq "unknown jti: 404" 404 "$(get /v1/tokens/t-nope)"
 check_eq "a jti under two issuers: 409" 409 "$(get /v1/tokens/t-dup)"
 check_eq "?iss= picks one: 200" 200 "$(get "/v1/tokens/t-dup?iss=$OTHER")"
