@@ -124,7 +124,12 @@ form_body(struct http_req *r, struct http_field *f, size_t nf)
 	return (0);
 }
 
-int
+/*
+ * The token a form names: by jti with token_type_hint=jti (under iss if
+ * given, else under the one issuer that has it), then by the SHA-256 of
+ * the raw token.  0, STORE_NOTFOUND or -1.
+ */
+static int
 api_lookup(struct http_req *r, struct store_txn *txn, const char *token,
     const char *hint, const char *iss, uint64_t *id)
 {

@@ -165,8 +165,6 @@ int	api_serve(struct http_req *);
 /* The poll timer of w->waits (arg: the worker). */
 void	api_wait_cb(evutil_socket_t, short, void *);
 void	api_error(struct http_req *, int status);
-int	api_lookup(struct http_req *, struct store_txn *, const char *token,
-	    const char *hint, const char *iss, uint64_t *id);
 
 /* http_admin.c */
 void	admin_token(struct http_req *, const char *rest, size_t len);
