@@ -403,6 +403,8 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	}
 	if (!r->keepalive)
 		hb_str(&b, "Connection: close\r\n");
+	else if (r->http10)	/* RFC 9112 9.3: 1.0 keeps alive if told */
+		hb_str(&b, "Connection: keep-alive\r\n");
 	hb_add(&b, "\r\n", 2);
 	return (b.full ? -1 : (int)b.len);
 }
@@ -495,6 +497,7 @@ req_fill(struct http_req *r, const struct http_msg *m, const char *p)
 	r->body = p + m->head_len;
 	r->body_len = m->clen;
 	r->keepalive = m->keepalive;
+	r->http10 = m->minor == 0;
 	r->head_only = m->method == HM_HEAD;
 	r->allow = NULL;
 	r->ep = MET_EP_OTHER;

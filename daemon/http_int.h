@@ -93,6 +93,7 @@ struct http_req {
 	/* kept across an asynchronous wait */
 	int		 ep;		/* MET_EP_* */
 	int		 keepalive;
+	int		 http10;	/* an HTTP/1.0 request */
 	int		 head_only;	/* HEAD: no body in the reply */
 	uint64_t	 t0;		/* µs, monotonic */
 	const char	*allow;		/* Allow: for a 405 */

@@ -128,9 +128,10 @@ check_eq "three pipelined requests: three answers, in order" \
 printf 'GET /healthz HTTP/1.0\r\n\r\n' | raw >"$T/h10"
 check_match "HTTP/1.0: answered, then closed" 'Connection: close' \
     "$(cat "$T/h10")"
-check_match "keep-alive with HTTP/1.0" '^HTTP/1.1 200 OK' \
-    "$(printf 'GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' |
-    raw | tr -d '\r')"
+check_eq "HTTP/1.0 with keep-alive: kept alive, and told so" \
+    "$(printf 'HTTP/1.1 200 OK\nConnection: keep-alive\nHTTP/1.1 200 OK')" \
+    "$(printf 'GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' |
+    raw | grep -ao 'HTTP/1.1 200 OK\|Connection: [a-z-]*' | head -3)"
 check "curl reuses one connection for two requests" bash -c \
     "curl -sv -o /dev/null -o /dev/null '$URL/healthz' '$URL/healthz' 2>&1 |
     grep -q 'Re-using existing connection'"
