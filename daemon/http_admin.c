@@ -146,18 +146,32 @@ token_view(struct http_req *r, struct store_txn *txn,
 	http_reply_body(r, 200, "application/json");
 }
 
+/* The slot of id in the seen set: where it is, or the empty one. */
+static uint64_t *
+seen_slot(struct walk *wk, uint64_t id)
+{
+	size_t	 i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & wk->seen_mask;
+
+	while (wk->seen[i] != 0 && wk->seen[i] != id)
+		i = (i + 1) & wk->seen_mask;
+	return (&wk->seen[i]);
+}
+
+static int
+seen_has(struct walk *wk, uint64_t id)
+{
+	return (*seen_slot(wk, id) == id);
+}
+
 /* Mark id seen; 1 if it was already. */
 static int
 seen_add(struct walk *wk, uint64_t id)
 {
-	size_t	 i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & wk->seen_mask;
+	uint64_t	*p = seen_slot(wk, id);
 
-	while (wk->seen[i] != 0) {
-		if (wk->seen[i] == id)
-			return (1);
-		i = (i + 1) & wk->seen_mask;
-	}
-	wk->seen[i] = id;
+	if (*p == id)
+		return (1);
+	*p = id;
 	return (0);
 }
 
@@ -230,15 +244,16 @@ visit_child(void *arg, uint64_t id)
 
 	if (store_get(wk->txn, id, &tok) != 0)
 		return (-1);
+	/* Full: stop before an edge to a node that will not be listed. */
+	if (wk->qlen >= TREE_MAX_NODES && !seen_has(wk, id)) {
+		wk->truncated = 1;
+		return (1);
+	}
 	for (k = 0; k < STORE_NPARENTS; k++)
 		if (tok.parent[k] == wk->parent)
 			edge_out(wk, wk->parent, id, k);
 	if (seen_add(wk, id))
 		return (0);
-	if (wk->qlen >= TREE_MAX_NODES) {
-		wk->truncated = 1;
-		return (1);
-	}
 	wk->queue[wk->qlen] = id;
 	wk->depth[wk->qlen++] = wk->pdepth + 1;
 	node_out(wk, &tok, wk->pdepth + 1);
@@ -268,6 +283,9 @@ tree_finish(struct walk *wk)
 
 	if (wk->dot) {
 		evbuffer_add_buffer(b, wk->edges);
+		if (wk->truncated)
+			evbuffer_add_printf(b, "  label=\"truncated: the first "
+			    "%d tokens only\";\n  labelloc=t;\n", TREE_MAX_NODES);
 		evbuffer_add_printf(b, "}\n");
 		http_reply_body(wk->r, 200, "text/vnd.graphviz");
 		return;
