@@ -44,9 +44,10 @@ for j in $ALL; do
 	check "$j becomes active" wait_for 10 is_active "$j"
 done
 
+# (at NOW+5, after the tokens were minted: no parent_inactive violation)
 check "produce the revocation of agent-a's credential t-a-cc" \
     produce "$TOPIC_IN" k \
-    "$(ev_revoked e-rev jti=t-a-cc reason=compromised)"
+    "$(ev_revoked e-rev jti=t-a-cc reason=compromised time=$((NOW + 5)))"
 for j in t-a-cc t-a t-a2 t-b; do
 	check "$j becomes inactive" wait_for 10 is_inactive "$j"
 	check_eq "$j stored status revoked" revoked "$(token_status "$j")"

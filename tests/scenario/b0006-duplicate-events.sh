@@ -41,7 +41,8 @@ http GET /v1/tokens/t-1 -u "$ADMIN" >/dev/null
 check_eq "t-1 has one child" 1 \
     "$(jget "$T/body" .children)"
 
-R=$(ev_revoked e-r jti=t-1 reason=logout)
+# (revoked after t-2 was minted: no parent_inactive violation)
+R=$(ev_revoked e-r jti=t-1 reason=logout time=$((NOW + 5)))
 check "the revocation e-r" produce "$TOPIC_IN" k "$R" 0
 check "the same e-r again, at once" produce "$TOPIC_IN" k "$R" 2
 check "t-1 inactive" wait_for 10 is_inactive t-1
@@ -54,7 +55,7 @@ check_eq "t-1 and t-2 published once each" '["t-1","t-2"]' \
     "$(jpy "$T/out" 'sorted(x["jti"] for x in L)')"
 
 check "another revocation (e-r2) of the revoked t-1" produce "$TOPIC_IN" k \
-    "$(ev_revoked e-r2 jti=t-1 reason=again)" 1
+    "$(ev_revoked e-r2 jti=t-1 reason=again time=$((NOW + 6)))" 1
 check "six messages handled" wait_for 10 seen 6
 sleep 1
 check_eq "e-r2 publishes nothing" 2 "$(count "$TOPIC_OUT")"

@@ -10,7 +10,7 @@
 #   refresh_context_changed, one violation; a refresh of the same token
 #   that keeps the context (and slides exp past it) is active.
 # (The first case with the revocation arriving after the refresh is
-# wip-b0010-refresh-bypass-late-revocation.sh: no violation is published.)
+# b0010-refresh-bypass-late-revocation.sh: the same violation, once.)
 . "$(dirname "$0")/lib.sh"
 
 broker_start
