@@ -44,19 +44,6 @@ struct daemon {
 	int			 failed;
 };
 
-static struct apply_config
-apply_config_of(const struct config *c)
-{
-	struct apply_config ac;
-
-	memset(&ac, 0, sizeof(ac));
-	ac.mode = c->profile;
-	ac.max_depth = c->max_depth;
-	ac.allow_impersonation = c->allow_impersonation;
-	ac.max_event = c->max_event;
-	return ac;
-}
-
 /* Apply one batch of messages in one write transaction. */
 static int
 apply_batch(void *arg, const struct kafka_msg *km, size_t n)
@@ -181,7 +168,7 @@ reload(struct daemon *d)
 		return;
 	}
 	log_init(next.log_level, NULL);
-	ac = apply_config_of(&next);
+	config_apply(&next, &ac);
 	apply_configure(d->apply, &ac);
 	drain_set_mode(d->drain, next.profile);
 	/* Only what can change at run time moves; the rest waits. */
@@ -327,7 +314,9 @@ start_events(struct daemon *d)
 static int
 start(struct daemon *d, char *err, size_t errlen)
 {
-	struct apply_config ac = apply_config_of(&d->cfg);
+	struct apply_config ac;
+
+	config_apply(&d->cfg, &ac);
 
 	if (start_events(d) == -1) {
 		snprintf(err, errlen, "libevent setup failed");
