@@ -9,6 +9,7 @@
  * and every byte checked against the grammar.  Pure functions: no
  * allocation, no state, so they are easy to fuzz.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -257,8 +258,15 @@ http_decode(const char *s, size_t n, char *out, size_t outlen, int plus)
 	size_t	 i, o = 0;
 	int	 hi, lo;
 
-	if (outlen == 0)
+	if (outlen == 0 || n > INT_MAX)
 		return (-1);
+	/* The common case, nothing to decode: one copy. */
+	if (n < outlen && memchr(s, '%', n) == NULL && memchr(s, '\0', n) ==
+	    NULL && (!plus || memchr(s, '+', n) == NULL)) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return ((int)n);
+	}
 	for (i = 0; i < n; i++) {
 		if (o + 1 >= outlen)
 			return (-1);
