@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <criterion/criterion.h>
 
 #include "daemon/auth.h"
@@ -266,4 +269,48 @@ Test(auth, refusals_never_evict_a_verified_client)
 	cr_expect_eq(st.verifies, 1, "verified again after the flood");
 	cr_expect_eq(st.hits, hits + 1);
 	auth_ctx_free(&c);
+}
+
+static atomic_int stop_checking;
+
+static void *
+checker(void *arg)
+{
+	struct auth_ctx	*c;
+	long		 n = 0;
+
+	cr_assert_not_null(c = auth_ctx_new(arg));
+	while (!atomic_load(&stop_checking)) {
+		/* Either set holds rs with the same password: always OK. */
+		cr_assert_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+		    AUTH_OK);
+		n++;
+	}
+	auth_ctx_free(&c);
+	return ((void *)n);
+}
+
+Test(auth, reload_while_checking_in_other_threads)
+{
+	pthread_t	 t[2];
+	void		*n;
+	int		 i;
+
+	write_file("rs:" H6 ":introspect\n");
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	atomic_store(&stop_checking, 0);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, checker, a), 0);
+	for (i = 0; i < 40; i++) {
+		write_file(i % 2 ? "rs:" H6 ":introspect\n" :
+		    "x:" HY ":admin\nrs:" HY ":introspect,admin\n");
+		cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s",
+		    err);
+		usleep(5000);
+	}
+	atomic_store(&stop_checking, 1);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], &n);
+		cr_expect_gt((long)n, 0);
+	}
 }
