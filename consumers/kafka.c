@@ -21,6 +21,7 @@
 #include "consumers/log.h"
 
 #define META_TIMEOUT	10000
+#define CREATE_TIMEOUT	5000
 
 int
 conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errbuf,
@@ -156,6 +157,7 @@ kafka_create_topics(const char *brokers, const char *const *topics,
 {
 	rd_kafka_t *rk;
 	rd_kafka_NewTopic_t *nt[8];
+	rd_kafka_AdminOptions_t *opts;
 	rd_kafka_queue_t *q;
 	rd_kafka_event_t *ev;
 	const rd_kafka_topic_result_t **res;
@@ -168,8 +170,13 @@ kafka_create_topics(const char *brokers, const char *const *topics,
 	q = rd_kafka_queue_new(rk);
 	for (i = 0; i < n; i++)
 		nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, NULL, 0);
-	rd_kafka_CreateTopics(rk, nt, n, NULL, q);
-	ev = rd_kafka_queue_poll(q, META_TIMEOUT * 3);
+	/* Short: a broker without CreateTopics (the mock) must not stall. */
+	opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(opts, CREATE_TIMEOUT,
+	    NULL, 0);
+	rd_kafka_CreateTopics(rk, nt, n, opts, q);
+	rd_kafka_AdminOptions_destroy(opts);
+	ev = rd_kafka_queue_poll(q, CREATE_TIMEOUT + 1000);
 	if (ev == NULL || rd_kafka_event_error(ev) != 0) {
 		snprintf(errbuf, errlen, "create topics: %s", ev ?
 		    rd_kafka_event_error_string(ev) : "timed out");

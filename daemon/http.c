@@ -33,6 +33,7 @@
 #include "consumers/log.h"
 #include "daemon/auth.h"
 #include "daemon/http_int.h"
+#include "store/store.h"
 
 #define DEF_THREADS	2
 #define DEF_MAX_BODY	16384
@@ -180,6 +181,7 @@ worker_free(struct http_worker *w)
 	if (w->base != NULL)
 		event_base_free(w->base);
 	auth_ctx_free(&w->actx);
+	store_abort(&w->rtxn);
 	EVP_MD_CTX_free(w->md);
 	EVP_MD_free(w->sha256);
 	free(w->scratch);

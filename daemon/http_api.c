@@ -204,12 +204,13 @@ introspect(struct http_req *r, const char *client)
 
 	if (form_body(r, f, 3) == -1)
 		return;
-	if (store_begin(r->w->h->store, 1, &txn) == -1) {
+	if (store_read_begin(r->w->h->store, &r->w->rtxn) == -1) {
 		api_error(r, 503);
 		return;
 	}
+	txn = r->w->rtxn;
 	if ((rc = api_lookup(r, txn, f[0].val, f[1].val, f[2].val, &id)) == 0)
-		rc = store_get(txn, id, &tok);
+		rc = store_peek(txn, id, &tok);
 	if (rc == -1)
 		api_error(r, 500);
 	else if (rc == 0 && is_active(r, &tok, client)) {
@@ -218,7 +219,7 @@ introspect(struct http_req *r, const char *client)
 		http_reply(r, 200, JSON_TYPE, iov, 2);
 	} else
 		http_reply(r, 200, JSON_TYPE, &no, 1);
-	store_abort(&txn);
+	store_read_end(txn);
 }
 
 /*

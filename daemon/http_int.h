@@ -129,6 +129,7 @@ struct http_worker {
 	const struct timeval *tmo;	/* the connection timeout */
 	struct auth_ctx	*actx;
 	struct evp_md_ctx_st *md;	/* SHA-256 of raw tokens */
+	struct store_txn *rtxn;		/* introspection's reader, reused */
 	struct evp_md_st *sha256;
 	char		*scratch;	/* decoded form fields */
 	size_t		 scratch_len;

@@ -71,6 +71,11 @@ ctl_usage(FILE *fp)
 "\t\"<partition>\\t\" (a random partition, so trees spread).  Defaults:\n"
 "\tseed 1, 1000 events, attack 0.01, revoke 0.02, duplicates 0.002.\n"
 "\n"
+"  broker [--partitions N] [--topic T ...]\n"
+"\tRun librdkafka's mock Kafka cluster (a Kafka-protocol broker in this\n"
+"\tprocess, on loopback) with the topics given, and print its address;\n"
+"\tserve until SIGTERM or SIGINT.  For quick tests: BROKER=mock.\n"
+"\n"
 "Exit status: 0 ok, 1 failure, 2 usage error.\n");
 }
 
@@ -217,6 +222,7 @@ main(int argc, char **argv)
 		{ "replay", ctl_replay }, { "digest", ctl_digest },
 		{ "show", ctl_show }, { "tree", ctl_tree },
 		{ "stats", ctl_stats }, { "gen", ctl_gen },
+		{ "broker", ctl_broker },
 	};
 	size_t i;
 	int j;

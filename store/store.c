@@ -121,6 +121,23 @@ store_begin(struct store *s, int rdonly, struct store_txn **tp)
 	return 0;
 }
 
+int
+store_read_begin(struct store *s, struct store_txn **tp)
+{
+	if (*tp == NULL)
+		return store_begin(s, 1, tp);
+	if (mdb_txn_renew((*tp)->txn) != 0)
+		return -1;
+	return 0;
+}
+
+void
+store_read_end(struct store_txn *t)
+{
+	if (t != NULL)
+		mdb_txn_reset(t->txn);
+}
+
 static void
 txn_free(struct store_txn *t)
 {

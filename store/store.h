@@ -126,6 +126,15 @@ void		 store_close(struct store **sp);
 
 /* Begin a transaction; rdonly 1 for a reader.  0 or -1. */
 int		 store_begin(struct store *, int rdonly, struct store_txn **);
+/*
+ * A reader kept by one thread across requests: store_read_begin() starts
+ * a read transaction in *tp, reusing the one store_read_end() left there
+ * (LMDB's txn reset/renew: no allocation, no lock); a NULL *tp gets a
+ * new one.  store_read_end() ends the snapshot and keeps the handle;
+ * store_abort() frees it.  Use from the thread that began it.  0 or -1.
+ */
+int		 store_read_begin(struct store *, struct store_txn **tp);
+void		 store_read_end(struct store_txn *);
 /* Commit (writing the cascade outbox entry first) and free; NULLs *tp. */
 int		 store_commit(struct store_txn **tp);
 /* Abort and free; nothing of the transaction is visible.  Accepts NULL. */
