@@ -34,7 +34,6 @@ static const char *consumer_kv[] = {
 	"enable.partition.eof", "false",
 	"fetch.wait.max.ms", "10",
 	"fetch.error.backoff.ms", "100",
-	"allow.auto.create.topics", "false",
 	/* a stored offset below the log start (retention): from there */
 	"auto.offset.reset", "earliest",
 	NULL
