@@ -8,8 +8,9 @@
  *   http_api.c		routing, authentication, /introspect, /revoke, health
  *   http_admin.c	/v1/tokens/{jti} and its tree
  *
- * Each worker thread runs its own event base with its own SO_REUSEPORT
- * listening socket, so a request is served start to end by one thread
+ * Each worker thread runs its own event base with its own descriptor of
+ * the one listening socket (the idle worker accepts), so a request is
+ * served start to end by one thread
  * and no request state is shared.  A connection serves its requests one
  * at a time (pipelined ones wait in its input buffer).
  */
