@@ -64,12 +64,14 @@ run:
 	@scripts/run-dev.sh $(BUILD)
 
 # make test: packages, build, unit tests (plain, then under ASan+UBSan),
-# then the scenarios against a real Kafka broker.
+# each fuzz target for a bounded time (FUZZ_SECONDS, 15), then the
+# scenarios against a real Kafka broker.
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory asan-unit
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} scripts/fuzz.sh
 	@$(MAKE) --no-print-directory scenario
 
 unit-bins: $(UNIT_BIN)
