@@ -15,6 +15,7 @@
 
 #define BATCH_MAX	4096
 #define WM_TIMEOUT	5000
+#define READ_IDLE_MAX	10	/* seconds without a message: the end */
 
 struct kafka_in {
 	rd_kafka_t		*rk;
@@ -272,7 +273,7 @@ kafka_read_topic(const char *brokers, const char *topic,
 	struct kafka_msg km;
 	rd_kafka_message_t *m;
 	rd_kafka_t *rk;
-	int rc = 0;
+	int rc = 0, idle = 0;
 
 	rk = client_new(RD_KAFKA_CONSUMER, brokers, consumer_kv, errbuf,
 	    errlen);
@@ -282,8 +283,20 @@ kafka_read_topic(const char *brokers, const char *topic,
 	if (reader_start(rk, topic, &r, errbuf, errlen) == -1)
 		rc = -1;
 	while (rc == 0 && !reader_done(&r)) {
-		if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL)
-			continue;
+		if ((m = rd_kafka_consumer_poll(rk, 1000)) == NULL) {
+			/*
+			 * Nothing for a while short of the end: the offsets
+			 * left are transaction markers (never delivered) or
+			 * were deleted.  Stop rather than wait forever.
+			 */
+			if (++idle < READ_IDLE_MAX)
+				continue;
+			log_warnx("%s: nothing more after %d s; the offsets "
+			    "left are not messages (transaction markers?)",
+			    topic, READ_IDLE_MAX);
+			break;
+		}
+		idle = 0;
 		if (m->err == 0 && m->partition < r.np &&
 		    m->offset < r.end[m->partition]) {
 			km.topic = topic;
