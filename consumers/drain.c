@@ -120,11 +120,11 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 
 	rc = kafka_out_send(d->out, d->topic[topic], key, klen, val, vlen,
 	    tag);
-	if (rc == 1) {
-		d->full = 1;	/* queue full: retry later */
+	if (rc == 1 || rc == -1) {
+		d->full = 1;	/* queue full or not now: retry later */
 		return -1;
 	}
-	if (rc == -1) {
+	if (rc == 2) {
 		/* Refused for good (too large): logged; never block the rest. */
 		d->dropped++;
 		d->emitted++;

@@ -89,8 +89,10 @@ void		 kafka_in_free(struct kafka_in **);
 
 /*
  * The output sink: an idempotent producer.  send copies the message;
- * tag comes back with its delivery report.  send returns 0, 1 when the
- * local queue is full (poll, then retry), or -1.
+ * tag comes back with its delivery report.  send returns 0, 1 to retry
+ * later (the local queue is full, or the topic is not known yet: poll,
+ * then send again), 2 when the message can never go (too large: it is
+ * logged), or -1.
  */
 struct kafka_out;
 struct kafka_out *kafka_out_new(const char *brokers,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "consumers/kafka.h"
 #include "consumers/kafka_int.h"
@@ -15,6 +16,7 @@ struct kafka_out {
 	rd_kafka_t	*rk;
 	void		(*dr)(void *, uint64_t, int);
 	void		*arg;
+	time_t		 warned;
 };
 
 static const char *producer_kv[] = {
@@ -82,13 +84,22 @@ kafka_out_send(struct kafka_out *out, const char *topic, const void *key,
 	    RD_KAFKA_V_VALUE((void *)(uintptr_t)val, vlen),
 	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag), RD_KAFKA_V_END);
+	if (err == 0)
+		return 0;
 	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		return 1;
-	if (err != 0) {
-		log_warnx("produce to %s: %s", topic, rd_kafka_err2str(err));
-		return -1;
+	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+		log_warnx("produce to %s: %s (%zu bytes): dropped", topic,
+		    rd_kafka_err2str(err), vlen);
+		return 2;
 	}
-	return 0;
+	/* Unknown topic and the like: keep it and say so now and then. */
+	if (time(NULL) >= out->warned + 10) {
+		out->warned = time(NULL);
+		log_warnx("produce to %s: %s (will retry)", topic,
+		    rd_kafka_err2str(err));
+	}
+	return 1;
 }
 
 void

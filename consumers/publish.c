@@ -269,45 +269,75 @@ emit_json(json_t *m, int topic, publish_emit emit, void *arg)
 }
 
 /*
- * The parent_inactive violation of tok, revoked by cause c although
- * minted after it: 1 emitted, 0 not due, -1.
+ * The first parent of tok (subject, actor, previous) that was revoked
+ * at or before tok's iat, into *par and its cause *pc; *kind gets its
+ * index.  One that had expired by then is left to the profile, which
+ * reports the expiry at issuance.  1 found, 0 none, -1 error.
+ */
+static int
+dead_parent(struct store_txn *txn, const struct store_token *tok,
+    struct store_token *par, struct store_cause *pc, int *kind)
+{
+	int	 rc;
+
+	for (*kind = 0; *kind < STORE_NPARENTS; (*kind)++) {
+		if (tok->parent[*kind] == 0)
+			continue;
+		if ((rc = store_peek(txn, tok->parent[*kind], par)) == -1)
+			return (-1);
+		if (rc != 0 || par->status != STORE_REVOKED ||
+		    (par->issued && par->exp <= tok->iat))
+			continue;
+		if ((rc = store_cause_get(txn, par->cause, pc)) == -1)
+			return (-1);
+		if (rc == 0 && pc->time <= tok->iat)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The parent_inactive violation of tok when a parent was already revoked
+ * when tok was minted: 1 emitted, 0 not due, -1.  Every revoked token
+ * passes here exactly once (in the cascade entry that revoked it), and
+ * the id hangs on the parent's revocation, so the outcome does not
+ * depend on the order the events arrived in, but for one case: a token
+ * published before a second parent's earlier-dated revocation arrives.
  */
 static int
 publish_late(struct store_txn *txn, const struct store_token *tok,
-    const struct store_cause *c, const struct publish_opts *o,
-    publish_emit emit, void *arg)
+    const struct publish_opts *o, publish_emit emit, void *arg)
 {
 	static const char *kinds[STORE_NPARENTS] = { "subject", "actor",
 	    "previous" };
 	struct store_token par;
+	struct store_cause pc;
 	char id[65], detail[512];
 	json_t *m;
-	int i, rc;
+	int kind, rc;
 
-	if (o == NULL || !o->violations || tok->own == STORE_REVOKED ||
-	    tok->iat < c->time)
-		return 0;
-	if ((rc = revoked_parent(txn, tok, tok->cause, &par)) != 1)
-		return rc;
-	for (i = 0; i < STORE_NPARENTS && tok->parent[i] != par.id; i++)
-		;
+	if (o == NULL || !o->violations)
+		return (0);
+	if ((rc = dead_parent(txn, tok, &par, &pc, &kind)) != 1)
+		return (rc);
 	if ((size_t)snprintf(detail, sizeof(detail), "%s parent %.64s was "
 	    "revoked at %lld (event %.64s); this token was minted at %lld",
-	    i < STORE_NPARENTS ? kinds[i] : "a", par.jti, (long long)c->time,
-	    c->event_id, (long long)tok->iat) >= sizeof(detail))
-		return -1;
-	publish_violation_id(c->event_id, tok->iss, tok->jti,
+	    kinds[kind], par.jti, (long long)pc.time, pc.event_id,
+	    (long long)tok->iat) >= sizeof(detail))
+		return (-1);
+	publish_violation_id(pc.event_id, tok->iss, tok->jti,
 	    "parent_inactive", id);
-	m = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:s}",
+	m = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:s}",
 	    "v", 1, "type", "delegation.violation", "id", id,
 	    "time", (json_int_t)tok->iat, "iss", jstr(tok->iss),
 	    "jti", jstr(tok->jti), "rule", "parent_inactive",
-	    "detail", detail, "action", o->enforce ? "denied" : "flagged");
+	    "detail", jstr(detail), "action", o->enforce ? "denied" :
+	    "flagged");
 	if (m == NULL)
-		return -1;
+		return (-1);
 	rc = emit_json(m, PUB_VIOLATIONS, emit, arg) == 0 ? 1 : -1;
 	json_decref(m);
-	return rc;
+	return (rc);
 }
 
 /* Messages for token id: the count emitted (0: skipped), or -1. */
@@ -339,8 +369,7 @@ publish_token(struct store_txn *txn, uint64_t id,
 	rc = add_path(txn, &tok, m) == 0 &&
 	    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
 	json_decref(m);
-	if (rc == -1 || (late = publish_late(txn, &tok, &c, o, emit,
-	    arg)) == -1)
+	if (rc == -1 || (late = publish_late(txn, &tok, o, emit, arg)) == -1)
 		return (-1);
 	return (rc + late);
 }

@@ -22,7 +22,7 @@ struct http_config {
 	size_t		 max_body;		/* bytes */
 	size_t		 max_headers;		/* bytes */
 	int		 timeout;		/* seconds, read/write */
-	int		 max_conns;		/* per worker */
+	int		 max_conns;		/* per worker, pooled */
 };
 
 struct http_hooks {

@@ -74,6 +74,7 @@ conn_free(struct http_conn *c)
 
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
+	w->h->nconns--;
 	if (c->req.waiting)
 		TAILQ_REMOVE(&w->waits, &c->req, wait_entry);
 	if (c->rev != NULL)
@@ -236,6 +237,7 @@ conn_new(struct http_worker *w, evutil_socket_t fd)
 	    c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
+	w->h->nconns++;
 	if (c->ib == NULL || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || event_add(c->rev, w->tmo) == -1) {
 		c->fd = -1;
@@ -271,22 +273,32 @@ http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct http_worker	*w = arg;
 	evutil_socket_t		 fd;
-	int			 i;
+	int			 i, e;
 
 	(void)what;
 	for (i = 0; i < ACCEPT_BURST; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM)
+			e = errno;	/* accept_pause() logs: keep ours */
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
+			    e == ENOMEM) {
 				accept_pause(w);
-			if (errno == ECONNABORTED || errno == EINTR)
+				return;
+			}
+			if (e == ECONNABORTED || e == EINTR)
 				continue;
 			return;
 		}
-		if (w->nconns >= w->h->cfg.max_conns) {
-			log_debug("http: worker %d: connection cap %d reached",
-			    w->idx, w->h->cfg.max_conns);
+		/*
+		 * The cap is shared: with one listening socket whichever
+		 * worker wakes first accepts, so a busy one must not refuse
+		 * what an idle one could serve.  (Workers racing may pass it
+		 * by one each.)
+		 */
+		if (w->h->nconns >= (long)w->h->cfg.max_conns *
+		    w->h->nworkers) {
+			log_debug("http: connection cap %d reached",
+			    w->h->cfg.max_conns * w->h->nworkers);
 			close(fd);
 		} else if (conn_new(w, fd) == -1) {
 			log_warnx("http: out of memory for a connection");

@@ -115,6 +115,8 @@ struct http {
 	struct auth	*auth;
 	int		 nworkers;
 	struct http_worker *w;
+	/* connections of all workers: capped at max_conns * nworkers */
+	_Atomic long	 nconns;
 };
 
 struct http_worker {

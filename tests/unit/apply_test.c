@@ -392,3 +392,53 @@ Test(apply, child_minted_before_revocation_is_no_violation)
 	cr_expect_eq(s.revocations, 2);
 	cr_expect_eq(s.late, 0);
 }
+
+#define REV(id, time, jti) "{\"v\":1,\"type\":\"token.revoked\","	\
+	"\"id\":\"" id "\",\"time\":" #time ",\"iss\":\"" ISS "\","	\
+	"\"target\":{\"jti\":\"" jti "\"}}"
+
+/* A parent both expired and revoked before the child: one violation. */
+Test(apply, expired_and_revoked_parent_one_violation)
+{
+	const char *ev[] = { TOK("g1", "t-old", "authorization_code",
+	    "\"kind\":\"refresh\",\"sub\":\"user\",\"client_id\":\"app\","
+	    "\"iat\":1000,\"exp\":1050", ""), REV("r1", 1020, "t-old"),
+	    TOK("g2", "t-kid", "refresh_token", "\"sub\":\"user\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000",
+	    "\"previous\":\"t-old\"") };
+	struct sink s;
+
+	apply_all(PROFILE_ENFORCE, ev, 3);
+	drain_all(&s);
+	cr_expect_eq(s.late, 1, "%d parent_inactive", s.late);
+}
+
+/* Subject revoked after the child was minted, actor before: one. */
+Test(apply, second_revoked_parent_found)
+{
+	const char *ev[] = { REV("r2", 2000, "t-user"), REV("r1", 1000,
+	    "t-orch-cc"), chain[0], chain[1], chain[2] };
+	struct sink s;
+
+	apply_all(PROFILE_ENFORCE, ev, 5);
+	cr_expect_eq(status_of("t-orch"), STORE_REVOKED);
+	drain_all(&s);
+	cr_expect_eq(s.late, 1, "%d parent_inactive", s.late);
+}
+
+/* A parent jti cut inside a UTF-8 character still gives valid JSON. */
+Test(apply, violation_detail_stays_utf8)
+{
+	const char *ev[] = { REV("r1", 1000, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"),
+	    TOK("g2", "t-kid", "refresh_token", "\"sub\":\"user\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000",
+	    "\"previous\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaa\xc3\xa9\"") };
+	struct sink s;
+
+	apply_all(PROFILE_ENFORCE, ev, 2);
+	drain_all(&s);
+	cr_expect_eq(s.revocations, 1);
+	cr_expect_eq(s.late, 1);
+}
