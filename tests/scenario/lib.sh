@@ -641,3 +641,52 @@ token_status() {
 	code=$(http GET "/v1/tokens/$1${2:+?iss=$2}" -u "$ADMIN")
 	[ "$code" = 200 ] && jget "$T/body" .status
 }
+
+# ---- three brokers (scripts/kafka.sh start3) ----------------------------------
+
+# broker_start3_private: a cluster of this script's own: three KRaft nodes
+# (broker+controller each, node ids 1..3) in $T/kafka/node1..3, replication
+# factor 3 and min ISR 2 by default. Sets BOOTSTRAP to the three addresses.
+# Skips the script with BROKER=mock, like broker_start_private. About 10 s.
+# broker_stop / broker_restart do not apply; _cleanup stops all nodes.
+broker_start3_private() {
+	local n
+	case "${BROKER:-kafka}" in
+	kafka) ;;
+	mock)
+		say "skipped: needs a real Kafka cluster (BROKER=mock)"
+		echo "0 passed, 0 failed"
+		FINISHED=1
+		_cleanup
+		exit 0 ;;
+	*) bail "unknown BROKER=${BROKER}" ;;
+	esac
+	OWN_KAFKA=1
+	BOOTSTRAP=$("$ROOT/scripts/kafka.sh" start3 "$T/kafka") ||
+	    bail "start three Kafka nodes (scripts/kafka.sh start3 $T/kafka)"
+	for n in 1 2 3; do _track "$(cat "$T/kafka/node$n/pid")"; done
+	export BOOTSTRAP
+	say "brokers $BOOTSTRAP (private cluster of 3, $T/kafka)"
+}
+
+# broker_kill_node N: SIGKILL node N of the private cluster (a crash; its
+# data stays). broker_stop_node N: the same with SIGTERM (a clean stop).
+# broker_start_node N: start it again with its data and address; returns
+# once it is registered and back in the ISR of its partitions.
+broker_kill_node() {
+	"$ROOT/scripts/kafka.sh" kill-node "$T/kafka" "$1" >/dev/null
+}
+broker_stop_node() {
+	"$ROOT/scripts/kafka.sh" stop-node "$T/kafka" "$1" >/dev/null
+}
+broker_start_node() {
+	"$ROOT/scripts/kafka.sh" start-node "$T/kafka" "$1" >/dev/null ||
+	    return 1
+	_track "$(cat "$T/kafka/node$1/pid")"
+}
+
+# partition_leader TOPIC PARTITION: the node id that leads it now.
+partition_leader() {
+	kcat -b "$BOOTSTRAP" -L -m 5 -t "$1" 2>/dev/null |
+	    sed -n "s/^ *partition $2, leader \([0-9-]*\),.*/\1/p" | head -n 1
+}
