@@ -25,38 +25,13 @@
 N=${F0001_TOKENS:-30000}	# tokens under the root, root included
 M=1000				# tokens outside the tree
 
-metric() {
-	http GET /metrics -u "$ADMIN" >/dev/null
-	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$T/body"
-}
-applied_at_least() { [ "$(metric revokerd_events_applied_total)" -ge "$1" ]; }
-drained() { [ "$(metric revokerd_outbox_depth)" = 0 ]; }
 revoked_some() { [ "$(metric revokerd_tokens_revoked_total)" -gt 0 ]; }
 published_some() {
 	[ "$(metric 'revokerd_published_total{topic="revocations"}')" -gt 0 ]
 }
-# revocations OUT: the revocations topic's messages (id TAB jti), sorted.
-revocations() {
-	timeout 60 kcat -C -b "$BOOTSTRAP" -t "$TOPIC_OUT" -o beginning -e -q \
-	    -X fetch.wait.max.ms=10 -f '%s\n' 2>/dev/null |
-	    python3 -c 'import json, sys
-for l in sys.stdin:
-    if l.strip():
-        d = json.loads(l)
-        print(d["id"] + "\t" + d["jti"])' | sort >"$1"
-}
 distinct_at_least() {	# distinct_at_least N: the topic holds N distinct ids
 	revocations "$T/.rev"
 	[ "$(cut -f1 "$T/.rev" | sort -u | wc -l)" -ge "$1" ]
-}
-# fast_wait TIMEOUT CMD...: wait_for, polling every 10 ms.
-fast_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.01
-	done
 }
 use_topics() {	# use_topics TAG: this run's own topics
 	TOPIC_IN=$PREFIX-$1-token-events

@@ -17,31 +17,7 @@
 N=${F0002_TOKENS:-5000}	# tokens of trees ta and tb
 NC=${F0002_TOKENS_C:-25000}	# of tree tc: a warm producer drains fast
 
-metric() {
-	http GET /metrics -u "$ADMIN" >/dev/null
-	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$T/body"
-}
-applied_at_least() { [ "$(metric revokerd_events_applied_total)" -ge "$1" ]; }
 revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
-drained() { [ "$(metric revokerd_outbox_depth)" = 0 ]; }
-fast_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.01
-	done
-}
-# revocations OUT: the topic's revocations as "id TAB jti", sorted.
-revocations() {
-	timeout 60 kcat -C -b "$BOOTSTRAP" -t "$TOPIC_OUT" -o beginning -e -q \
-	    -X fetch.wait.max.ms=10 -f '%s\n' 2>/dev/null |
-	    python3 -c 'import json, sys
-for l in sys.stdin:
-    if l.strip():
-        d = json.loads(l)
-        print(d["id"] + "\t" + d["jti"])' | sort >"$1"
-}
 # jtis_revoked PREFIX: the distinct jtis starting with PREFIX in the topic.
 jtis_revoked() {
 	revocations "$T/.rev"

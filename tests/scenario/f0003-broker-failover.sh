@@ -13,31 +13,7 @@
 
 N=${F0003_TOKENS:-5000}
 
-metric() {
-	http GET /metrics -u "$ADMIN" >/dev/null
-	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' "$T/body"
-}
-applied_at_least() { [ "$(metric revokerd_events_applied_total)" -ge "$1" ]; }
 revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
-drained() { [ "$(metric revokerd_outbox_depth)" = 0 ]; }
-fast_wait() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.01
-	done
-}
-# revocations OUT: the topic's revocations as "id TAB jti", sorted.
-revocations() {
-	timeout 60 kcat -C -b "$BOOTSTRAP" -t "$TOPIC_OUT" -o beginning -e -q \
-	    -X fetch.wait.max.ms=10 -f '%s\n' 2>/dev/null |
-	    python3 -c 'import json, sys
-for l in sys.stdin:
-    if l.strip():
-        d = json.loads(l)
-        print(d["id"] + "\t" + d["jti"])' | sort >"$1"
-}
 # all_revoked PREFIX N: at least N distinct jtis starting with PREFIX.
 all_revoked() {
 	revocations "$T/.rev"
