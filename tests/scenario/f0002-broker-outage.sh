@@ -17,30 +17,12 @@
 N=${F0002_TOKENS:-5000}	# tokens of trees ta and tb
 NC=${F0002_TOKENS_C:-25000}	# of tree tc: a warm producer drains fast
 
-revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
 # jtis_revoked PREFIX: the distinct jtis starting with PREFIX in the topic.
 jtis_revoked() {
 	revocations "$T/.rev"
 	cut -f2 "$T/.rev" | grep "^$1" | sort -u | wc -l
 }
 all_revoked() { [ "$(jtis_revoked "$1")" -ge "$2" ]; }
-# tree PREFIX FILE SIZE: SIZE tokens under PREFIX-0 (fan-out 5).
-tree() {
-	python3 - "$1" "$2" "$3" "$NOW" "$ISS" <<'PY'
-import json, sys
-pre, out, n, now, iss = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-    int(sys.argv[4]), sys.argv[5]
-with open(out, "w") as f:
-    for i in range(n):
-        e = {"v": 1, "type": "token.issued", "id": "e-%s-%d" % (pre, i),
-             "time": now, "iss": iss, "grant_type": "refresh_token",
-             "token": {"jti": "%s-%d" % (pre, i), "sub": "user-1",
-                       "client_id": "agent-a", "iat": now, "exp": now + 36000}}
-        if i:
-            e["parents"] = {"previous": "%s-%d" % (pre, (i - 1) // 5)}
-        f.write("%s\t%s\n" % (pre, json.dumps(e, separators=(",", ":"))))
-PY
-}
 # outage_during_drain PREFIX SIZE HOW: revoke PREFIX-0, take the broker down
 # (HOW: freeze, SIGSTOP then SIGCONT; or kill, SIGKILL then a restart;
 # both instant, unlike a clean stop, so the outbox has not drained) as soon as the cascade is applied, check the daemon

@@ -13,29 +13,11 @@
 
 N=${F0003_TOKENS:-5000}
 
-revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
 # all_revoked PREFIX N: at least N distinct jtis starting with PREFIX.
 all_revoked() {
 	revocations "$T/.rev"
 	[ "$(cut -f2 "$T/.rev" | grep -c "^$1")" -ge "$2" ] &&
 	    [ "$(cut -f2 "$T/.rev" | grep "^$1" | sort -u | wc -l)" -ge "$2" ]
-}
-# tree PREFIX FILE SIZE: SIZE tokens under PREFIX-0 (fan-out 5).
-tree() {
-	python3 - "$1" "$2" "$3" "$NOW" "$ISS" <<'PY'
-import json, sys
-pre, out, n, now, iss = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-    int(sys.argv[4]), sys.argv[5]
-with open(out, "w") as f:
-    for i in range(n):
-        e = {"v": 1, "type": "token.issued", "id": "e-%s-%d" % (pre, i),
-             "time": now, "iss": iss, "grant_type": "refresh_token",
-             "token": {"jti": "%s-%d" % (pre, i), "sub": "user-1",
-                       "client_id": "agent-a", "iat": now, "exp": now + 36000}}
-        if i:
-            e["parents"] = {"previous": "%s-%d" % (pre, (i - 1) // 5)}
-        f.write("%s\t%s\n" % (pre, json.dumps(e, separators=(",", ":"))))
-PY
 }
 
 broker_start3_private

@@ -435,6 +435,7 @@ metric() {
 }
 applied_at_least() { [ "$(metric revokerd_events_applied_total)" -ge "$1" ]; }
 drained() { [ "$(metric revokerd_outbox_depth)" = 0 ]; }
+revoked_at_least() { [ "$(metric revokerd_tokens_revoked_total)" -ge "$1" ]; }
 # fast_wait TIMEOUT CMD...: wait_for at 10 ms steps, to catch a moment.
 fast_wait() {
 	local deadline=$((SECONDS + $1))
@@ -453,6 +454,24 @@ for l in sys.stdin:
     if l.strip():
         d = json.loads(l)
         print(d["id"] + "\t" + d["jti"])' | sort >"$1"
+}
+
+# tree PREFIX FILE SIZE: SIZE tokens under PREFIX-0 (fan-out 5).
+tree() {
+	python3 - "$1" "$2" "$3" "$NOW" "$ISS" <<'PY'
+import json, sys
+pre, out, n, now, iss = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    int(sys.argv[4]), sys.argv[5]
+with open(out, "w") as f:
+    for i in range(n):
+        e = {"v": 1, "type": "token.issued", "id": "e-%s-%d" % (pre, i),
+             "time": now, "iss": iss, "grant_type": "refresh_token",
+             "token": {"jti": "%s-%d" % (pre, i), "sub": "user-1",
+                       "client_id": "agent-a", "iat": now, "exp": now + 36000}}
+        if i:
+            e["parents"] = {"previous": "%s-%d" % (pre, (i - 1) // 5)}
+        f.write("%s\t%s\n" % (pre, json.dumps(e, separators=(",", ":"))))
+PY
 }
 
 # ---- produce and consume (kcat) ---------------------------------------------
