@@ -5,6 +5,7 @@
  * for re-checks those children.  Revocation records a cause and lets the
  * store cascade.  Outputs go to the outbox in the same transaction.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "consumers/event.h"
 #include "consumers/log.h"
 #include "consumers/profile.h"
+#include "consumers/utf8.h"
 #include "store/store.h"
 
 #define UF_EXCHANGE	0x01
@@ -232,6 +234,22 @@ apply_revoked(struct apply *a, struct store_txn *txn, const struct event *ev)
 	return APPLY_OK;
 }
 
+/* One dead letter's log line; untrusted text is cut and never raw. */
+static void
+log_event_dead(const struct apply_msg *m, const char *id, const char *reason,
+    const char *why, int unprocessable)
+{
+	if (unprocessable)
+		log_warnx("dead letter %s partition %d offset %lld: event "
+		    "%.*s: %s: %s", m->topic ? m->topic : "-",
+		    (int)m->partition, (long long)m->offset,
+		    (int)utf8_prefix(id, 64), id, reason, why);
+	else
+		log_info("dead letter %s partition %d offset %lld: %s%s%s",
+		    m->topic ? m->topic : "-", (int)m->partition,
+		    (long long)m->offset, reason, why[0] ? ": " : "", why);
+}
+
 static int
 apply_event(struct apply *a, struct store_txn *txn, const struct event *ev,
     const char **reason)
@@ -249,41 +267,86 @@ apply_event(struct apply *a, struct store_txn *txn, const struct event *ev,
 	return store_event_mark(txn, ev->id) == 0 ? APPLY_OK : -1;
 }
 
-int
+/* The result for a failed store call in txn: full, or another error. */
+static enum apply_result
+store_result(const struct store_txn *txn)
+{
+	return store_txn_failure(txn) == STORE_FAIL_FULL ? APPLY_STORE_FULL :
+	    APPLY_STORE_ERROR;
+}
+
+/*
+ * Apply a decoded event in a nested transaction: kept whole on success,
+ * dropped whole otherwise.  A failure with no LMDB error behind it came
+ * from the event itself: APPLY_UNPROCESSABLE, with a->why saying what.
+ */
+static enum apply_result
+apply_nested(struct apply *a, struct store_txn *txn, const struct event *ev,
+    const char **reason)
+{
+	struct apply_counts before = a->counts;
+	struct store_txn *sub;
+	int rc;
+
+	if (store_sub_begin(txn, &sub) == -1)
+		return store_result(txn);
+	rc = apply_event(a, sub, ev, reason);
+	if (rc == APPLY_OK || rc == APPLY_DUPLICATE) {
+		if (store_sub_commit(&sub) == -1) {
+			a->counts = before;
+			return store_result(txn);
+		}
+		return rc;
+	}
+	if (rc == -1) {
+		rc = store_txn_failure(sub) == STORE_FAIL_NONE ?
+		    APPLY_UNPROCESSABLE : store_result(sub);
+		if (rc == APPLY_UNPROCESSABLE) {
+			*reason = "unprocessable";
+			if (a->why[0] == '\0')
+				(void)snprintf(a->why, sizeof(a->why), "%s",
+				    "its effects could not be recorded");
+		}
+	}
+	store_abort(&sub);
+	a->counts = before;
+	return rc;
+}
+
+enum apply_result
 apply_message(struct apply *a, struct store_txn *txn,
     const struct apply_msg *m, const char **reasonp)
 {
 	struct event ev;
-	const char *reason = NULL;
+	const char *reason = NULL, *why;
 	char detail[256];
 	int rc;
 
 	memset(&ev, 0, sizeof(ev));
+	detail[0] = a->why[0] = '\0';
 	if (event_decode(m->payload, m->len, a->cfg.max_event, &ev, &reason,
 	    detail, sizeof(detail)) == -1)
 		rc = APPLY_DLQ;
 	else
-		rc = apply_event(a, txn, &ev, &reason);
-	if (rc == APPLY_DLQ) {
+		rc = apply_nested(a, txn, &ev, &reason);
+	if (rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE) {
 		if (reason == NULL)
 			reason = "invalid";
-		log_info("dead letter %s partition %d offset %lld: %s%s%s",
-		    m->topic ? m->topic : "-", (int)m->partition,
-		    (long long)m->offset, reason,
-		    ev.id == NULL ? ": " : "", ev.id == NULL ? detail : "");
-		if (dlq_emit(txn, m, reason) == -1)
-			rc = -1;
+		why = rc == APPLY_UNPROCESSABLE ? a->why : detail;
+		log_event_dead(m, ev.id, reason, why, rc == APPLY_UNPROCESSABLE);
+		if (dlq_emit(txn, m, reason, why) == -1)
+			rc = store_result(txn);
 	}
 	event_clear(&ev);
-	if (rc == -1)
-		return -1;
+	if (APPLY_FAILED(rc))
+		return rc;
 	if (m->topic != NULL && store_offset_set(txn, m->topic, m->partition,
 	    m->offset + 1) == -1)
-		return -1;
+		return store_result(txn);
 	if (reasonp != NULL)
 		*reasonp = reason;
 	a->counts.applied += rc == APPLY_OK;
 	a->counts.duplicates += rc == APPLY_DUPLICATE;
-	a->counts.dead += rc == APPLY_DLQ;
+	a->counts.dead += rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE;
 	return rc;
 }

@@ -27,10 +27,26 @@ struct apply;
 #define OUT_VIOLATION	1	/* payload: the violation JSON */
 #define OUT_DLQ		2	/* payload: the dead-letter JSON */
 
-/* Results of apply_message(). */
-#define APPLY_OK	0
-#define APPLY_DUPLICATE	1	/* event id applied before: no effect */
-#define APPLY_DLQ	2	/* dead-lettered */
+/*
+ * Results of apply_message(): every caller (the daemon's consumer,
+ * `revokerctl replay`) treats each kind the same way.  The first four
+ * are outcomes of the event: its offset is recorded, the caller goes
+ * on.  The last two are failures of the store: nothing of the event is
+ * written, the caller aborts the whole transaction, keeps its offsets,
+ * and tries again later (the daemon) or stops (replay).
+ */
+enum apply_result {
+	APPLY_OK = 0,		/* applied */
+	APPLY_DUPLICATE,	/* event id applied before: no effect */
+	APPLY_DLQ,		/* bad input: dead-lettered, nothing applied */
+	APPLY_UNPROCESSABLE,	/* valid, but its effects or outputs could
+				   not be recorded (an output it cannot
+				   encode, a graph limit): dead-lettered as
+				   "unprocessable", none of its effects kept */
+	APPLY_STORE_FULL,	/* the map or the disk is full */
+	APPLY_STORE_ERROR	/* any other failure of the store */
+};
+#define APPLY_FAILED(rc)	((rc) >= APPLY_STORE_FULL)
 
 struct apply_config {
 	int		 mode;		/* PROFILE_* */
@@ -62,11 +78,14 @@ void		 apply_free(struct apply **);
 void		 apply_configure(struct apply *, const struct apply_config *);
 
 /*
- * Apply one message inside txn.  Returns APPLY_OK, APPLY_DUPLICATE,
- * APPLY_DLQ, or -1 on a store error (the caller aborts txn).  *reason
- * (may be NULL) gets the DLQ reason.
+ * Apply one message inside txn, in a nested transaction of its own, so
+ * that an event whose effects cannot all be recorded leaves none.
+ * Returns an enum apply_result; on APPLY_FAILED() the caller must abort
+ * txn.  *reason (may be NULL) gets the dead-letter reason.  Cost: the
+ * event's own work (decode, profile against at most three parents, and
+ * what its issuance or revocation changes in the store).
  */
-int		 apply_message(struct apply *, struct store_txn *,
+enum apply_result apply_message(struct apply *, struct store_txn *,
 		    const struct apply_msg *, const char **reason);
 void		 apply_counts(const struct apply *, struct apply_counts *);
 

@@ -12,6 +12,7 @@ struct apply {
 	struct apply_config	 cfg;
 	struct profile_config	 pcfg;
 	struct apply_counts	 counts;
+	char			 why[160];	/* why an event is unprocessable */
 };
 
 /* A stored parent as the profile sees it; json owns tok's strings. */
@@ -33,7 +34,8 @@ int	cycle_check(struct apply *, struct store_txn *, const char *event_id,
 	    uint64_t id);
 int	recheck_children(struct apply *, struct store_txn *,
 	    const char *event_id, uint64_t id);
+/* The dead letter of m; detail ("" or NULL: none) beside the reason. */
 int	dlq_emit(struct store_txn *, const struct apply_msg *,
-	    const char *reason);
+	    const char *reason, const char *detail);
 
 #endif

@@ -81,6 +81,12 @@ long		 kafka_in_poll(struct kafka_in *, size_t max,
 		    int (*fn)(void *, const struct kafka_msg *, size_t n),
 		    void *arg);
 /*
+ * Read again from the offsets after the last batch fn accepted: what
+ * was fetched since (a batch fn refused, and all after it) is dropped
+ * and fetched anew.  0 or -1 with errbuf.
+ */
+int		 kafka_in_rewind(struct kafka_in *, char *errbuf, size_t errlen);
+/*
  * Messages behind the high watermarks, and 1 in *known when every
  * partition has reported one.  Cheap (cached by librdkafka).
  */

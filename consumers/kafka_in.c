@@ -71,12 +71,39 @@ fail:
 	return NULL;
 }
 
+/* Assign every partition at in->next[] (-1: the beginning). */
+static int
+assign_all(struct kafka_in *in, char *errbuf, size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *tl;
+	rd_kafka_resp_err_t err;
+	int p;
+
+	tl = rd_kafka_topic_partition_list_new(in->np);
+	for (p = 0; p < in->np; p++)
+		rd_kafka_topic_partition_list_add(tl, in->topic, p)->offset =
+		    in->next[p] < 0 ? RD_KAFKA_OFFSET_BEGINNING : in->next[p];
+	err = rd_kafka_assign(in->rk, tl);
+	rd_kafka_topic_partition_list_destroy(tl);
+	if (err != 0) {
+		snprintf(errbuf, errlen, "assign: %s", rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+int
+kafka_in_rewind(struct kafka_in *in, char *errbuf, size_t errlen)
+{
+	/* Unassign first, so that no message fetched before is kept. */
+	(void)rd_kafka_assign(in->rk, NULL);
+	return assign_all(in, errbuf, errlen);
+}
+
 int
 kafka_in_start(struct kafka_in *in, int64_t (*offset_of)(void *, int32_t),
     void *arg, char *errbuf, size_t errlen)
 {
-	rd_kafka_topic_partition_list_t *tl;
-	rd_kafka_resp_err_t err;
 	int64_t lo, hi;
 	int p;
 
@@ -84,21 +111,14 @@ kafka_in_start(struct kafka_in *in, int64_t (*offset_of)(void *, int32_t),
 		return -1;
 	if ((in->next = calloc(in->np, sizeof(*in->next))) == NULL)
 		return -1;
-	tl = rd_kafka_topic_partition_list_new(in->np);
 	for (p = 0; p < in->np; p++) {
 		in->next[p] = offset_of(arg, p);
 		if (in->next[p] < 0 && rd_kafka_query_watermark_offsets(in->rk,
 		    in->topic, p, &lo, &hi, WM_TIMEOUT) == 0)
 			in->next[p] = lo;
-		rd_kafka_topic_partition_list_add(tl, in->topic, p)->offset =
-		    in->next[p] < 0 ? RD_KAFKA_OFFSET_BEGINNING : in->next[p];
 	}
-	err = rd_kafka_assign(in->rk, tl);
-	rd_kafka_topic_partition_list_destroy(tl);
-	if (err != 0) {
-		snprintf(errbuf, errlen, "assign: %s", rd_kafka_err2str(err));
+	if (assign_all(in, errbuf, errlen) == -1)
 		return -1;
-	}
 	log_info("consuming %s: %d partitions", in->topic, in->np);
 	return 0;
 }

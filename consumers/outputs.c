@@ -12,6 +12,7 @@
 #include "consumers/apply_int.h"
 #include "consumers/log.h"
 #include "consumers/publish.h"
+#include "consumers/utf8.h"
 #include "store/store.h"
 
 /* Escaped, a byte may take 6: the dead letter stays under 1 MB. */
@@ -46,6 +47,7 @@ violation_one(struct apply *a, struct store_txn *txn, const char *event_id,
 {
 	struct store_token tok;
 	char id[65];
+	json_t *o;
 
 	if (store_get(txn, tid, &tok) != 0)
 		return -1;
@@ -54,12 +56,17 @@ violation_one(struct apply *a, struct store_txn *txn, const char *event_id,
 	log_info("violation %s: %s/%s: %s", profile_rule_name(v->rule),
 	    tok.iss, tok.jti, v->detail);
 	a->counts.violations++;
-	return outbox_json(txn, OUT_VIOLATION, json_pack(
-	    "{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+	o = json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 	    "v", 1, "type", "delegation.violation", "id", id,
 	    "time", (json_int_t)tok.iat, "iss", tok.iss, "jti", tok.jti,
 	    "rule", profile_rule_name(v->rule), "detail", v->detail,
-	    "action", a->cfg.mode == PROFILE_ENFORCE ? "denied" : "flagged"));
+	    "action", a->cfg.mode == PROFILE_ENFORCE ? "denied" : "flagged");
+	if (o == NULL) {
+		(void)snprintf(a->why, sizeof(a->why), "its %s violation "
+		    "cannot be encoded as JSON", profile_rule_name(v->rule));
+		return -1;
+	}
+	return outbox_json(txn, OUT_VIOLATION, o);
 }
 
 int
@@ -96,8 +103,8 @@ cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
 		return 0;
 	v.rule = RULE_PARENT_CYCLE;
 	if ((size_t)snprintf(v.detail, sizeof(v.detail),
-	    "following the parents of %.64s leads back to it", tok.jti) >=
-	    sizeof(v.detail))
+	    "following the parents of %.*s leads back to it",
+	    (int)utf8_prefix(tok.jti, 64), tok.jti) >= sizeof(v.detail))
 		return -1;
 	if (tok.rule == STORE_RULE_CYCLE && store_set_own(txn, id,
 	    enforce ? STORE_DENIED : STORE_ACTIVE,
@@ -249,7 +256,8 @@ b64_string(const unsigned char *p, size_t n)
  * DLQ_PAYLOAD_MAX is cut there and marked "truncated".
  */
 int
-dlq_emit(struct store_txn *txn, const struct apply_msg *m, const char *reason)
+dlq_emit(struct store_txn *txn, const struct apply_msg *m, const char *reason,
+    const char *detail)
 {
 	size_t n = m->len > DLQ_PAYLOAD_MAX ? DLQ_PAYLOAD_MAX : m->len;
 	json_t *o, *p;
@@ -267,5 +275,8 @@ dlq_emit(struct store_txn *txn, const struct apply_msg *m, const char *reason)
 		json_object_set_new(o, "payload", p);
 	if (n < m->len)
 		json_object_set_new(o, "truncated", json_true());
+	if (detail != NULL && detail[0] != '\0')
+		json_object_set_new(o, "detail", json_stringn(detail,
+		    utf8_prefix(detail, 255)));
 	return outbox_json(txn, OUT_DLQ, o);
 }

@@ -68,14 +68,19 @@ replay_flush(struct replay *r)
 static int
 replay_one(struct replay *r, const struct apply_msg *m)
 {
+	const char *what;
+	int full;
+
 	if (r->txn == NULL && store_begin(r->st, 0, &r->txn) == -1) {
 		fprintf(stderr, "revokerctl: replay: cannot begin a write "
 		    "transaction\n");
 		return -1;
 	}
-	if (apply_message(r->ap, r->txn, m, NULL) == -1) {
-		fprintf(stderr, "revokerctl: replay: store error: %s\n",
-		    store_strerror(r->txn));
+	if (APPLY_FAILED(apply_message(r->ap, r->txn, m, NULL))) {
+		full = store_failure(r->st, &what) == STORE_FAIL_FULL;
+		fprintf(stderr, "revokerctl: replay: %s: %s\n", full ?
+		    "the store is full (a larger --map-size, or disk space)" :
+		    "store error", what);
 		store_abort(&r->txn);
 		return -1;
 	}

@@ -33,8 +33,11 @@ struct http_hooks {
 	 */
 	int		(*submit)(void *arg, const char *key,
 			    const char *payload, size_t len);
-	/* 1 once the consumer has caught up with the input topic. */
-	int		(*ready)(void *arg);
+	/*
+	 * NULL when ready (caught up, applying, publishing), else why not:
+	 * one of SPEC section 4's /readyz reasons.  Thread-safe.
+	 */
+	const char	*(*ready)(void *arg);
 	void		*arg;
 };
 

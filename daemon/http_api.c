@@ -374,12 +374,17 @@ readyz(struct http_req *r)
 {
 	const struct http_hooks	*hk = &r->w->h->hooks;
 	struct iovec		 yes = STR_IOV("{\"ready\":true}");
-	struct iovec		 no = STR_IOV("{\"ready\":false}");
+	const char		*why;
 
-	if (hk->ready != NULL && hk->ready(hk->arg))
+	why = hk->ready != NULL ? hk->ready(hk->arg) : "catching_up";
+	if (why == NULL) {
 		http_reply(r, 200, JSON_TYPE, &yes, 1);
-	else
-		http_reply(r, 503, JSON_TYPE, &no, 1);
+		return;
+	}
+	/* why is one of our own reason names: nothing to escape. */
+	evbuffer_add_printf(r->w->body,
+	    "{\"ready\":false,\"reason\":\"%s\"}", why);
+	http_reply_body(r, 503, JSON_TYPE);
 }
 
 static void

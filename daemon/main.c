@@ -27,6 +27,8 @@
 
 #define PUMP_MS		20
 #define BATCHES_PER_WAKE 16
+#define RETRY_MIN_MS	100	/* first retry after a store failure */
+#define RETRY_MAX_MS	30000	/* backoff doubles up to this */
 
 struct daemon {
 	struct config		 cfg;
@@ -39,12 +41,19 @@ struct daemon {
 	struct drain		*drain;
 	struct http		*http;
 	struct metrics		*metrics;
-	struct event		*ev_in, *ev_pump, *ev_sig[3];
+	struct event		*ev_in, *ev_pump, *ev_retry, *ev_sig[3];
 	char			 brokers[256];
-	int			 failed;
+	int			 caught_up;	/* the input's end seen once */
+	int			 paused;	/* READY_STORE_*: applying */
+	int			 retry_ms;	/* backoff of the next retry */
+	int			 drain_failed;	/* the outbox drain failed */
 };
 
-/* Apply one batch of messages in one write transaction. */
+/*
+ * Apply one batch of messages in one write transaction.  -1 when the
+ * store failed (nothing of the batch is kept; store_failure() says
+ * why): the caller pauses and tries the same messages again.
+ */
 static int
 apply_batch(void *arg, const struct kafka_msg *km, size_t n)
 {
@@ -64,15 +73,63 @@ apply_batch(void *arg, const struct kafka_msg *km, size_t n)
 		m.payload = km[i].payload;
 		m.len = km[i].len;
 		rc = apply_message(d->apply, txn, &m, &reason);
-		if (rc == -1) {
-			log_warnx("store: %s", store_strerror(txn));
+		if (APPLY_FAILED(rc)) {
 			store_abort(&txn);
 			return -1;
 		}
-		if (rc == APPLY_DLQ)
+		if (rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE)
 			metrics_dead(d->metrics, reason);
 	}
 	return store_commit(&txn);
+}
+
+/*
+ * The store failed a batch: stop applying (introspection goes on from
+ * the last committed state), say why, and try again after a backoff.
+ */
+static void
+pause_applying(struct daemon *d)
+{
+	struct timeval tv;
+	const char *what;
+	int full = store_failure(d->store, &what) == STORE_FAIL_FULL;
+
+	metrics_add(d->metrics, MET_STORE_FAILURES, 1);
+	d->paused = full ? READY_STORE_FULL : READY_STORE_ERROR;
+	d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS :
+	    d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_ms * 2;
+	if (full)
+		log_warnx("store full (%s): applying paused, introspection "
+		    "goes on from the last committed state; make room (disk "
+		    "space, or restart with a larger --map-size; nothing is "
+		    "lost): retrying in %d ms", what, d->retry_ms);
+	else
+		log_warnx("store error (%s): applying paused, introspection "
+		    "goes on from the last committed state: retrying in %d "
+		    "ms", what, d->retry_ms);
+	event_del(d->ev_in);
+	tv.tv_sec = d->retry_ms / 1000;
+	tv.tv_usec = (d->retry_ms % 1000) * 1000;
+	event_add(d->ev_retry, &tv);
+}
+
+/* After a backoff: read again from the stored offsets, and apply. */
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	store_failure_clear(d->store);
+	if (kafka_in_rewind(d->in, err, sizeof(err)) == -1) {
+		log_warnx("input: %s", err);
+		pause_applying(d);
+		return;
+	}
+	event_add(d->ev_in, NULL);
+	event_active(d->ev_in, EV_READ, 0);
 }
 
 static void
@@ -91,13 +148,35 @@ count_apply(struct daemon *d)
 	last = c;
 }
 
+/* One step of the outbox drain; a failure is retried, never fatal. */
 static void
-fail(struct daemon *d, const char *what)
+pump(struct daemon *d)
 {
-	log_warnx("%s failed: stopping (state and offsets are safe in %s)",
-	    what, d->cfg.db);
-	d->failed = 1;
-	event_base_loopbreak(d->base);
+	if (drain_pump(d->drain) == 0) {
+		if (d->drain_failed)
+			log_info("outbox: publishing again");
+		d->drain_failed = 0;
+		return;
+	}
+	if (d->drain_failed++ % (10000 / PUMP_MS) == 0)
+		log_warnx("outbox: the drain failed (the producer or the "
+		    "store): retrying; /readyz says output_stalled");
+}
+
+/* The /readyz reason now: the most pressing one. */
+static void
+set_ready(struct daemon *d)
+{
+	int why = READY_OK;
+
+	if (d->paused)
+		why = d->paused;
+	else if (d->drain_failed)
+		why = READY_OUTPUT_STALLED;
+	else if (!d->caught_up)
+		why = READY_CATCHING_UP;
+	metrics_set(d->metrics, MET_NOT_READY, why);
+	metrics_set(d->metrics, MET_READY, why == READY_OK);
 }
 
 static void
@@ -113,15 +192,20 @@ on_input(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < BATCHES_PER_WAKE; i++) {
 		n = kafka_in_poll(d->in, d->cfg.batch, apply_batch, d);
 		if (n == -1) {
-			fail(d, "applying events");
+			count_apply(d);
+			pause_applying(d);
 			return;
 		}
 		if (n == 0)
 			break;
+		if (d->paused) {
+			log_info("store: applying again");
+			d->paused = 0;
+			d->retry_ms = 0;
+		}
 	}
 	count_apply(d);
-	if (drain_pump(d->drain) == -1)
-		fail(d, "the outbox drain");
+	pump(d);
 	if (n > 0)	/* more may wait: come back after other events */
 		event_active(d->ev_in, EV_READ, 0);
 }
@@ -137,10 +221,7 @@ on_pump(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (drain_pump(d->drain) == -1) {
-		fail(d, "the outbox drain");
-		return;
-	}
+	pump(d);
 	drain_counts(d->drain, delivered, &waiting);
 	for (i = 0; i < PUB_NTOPICS; i++) {
 		metrics_add(d->metrics, MET_PUB_REVOCATIONS + i,
@@ -150,10 +231,11 @@ on_pump(evutil_socket_t fd, short what, void *arg)
 	metrics_set(d->metrics, MET_OUTBOX_DEPTH, (int64_t)waiting);
 	lag = kafka_in_lag(d->in, &known);
 	metrics_set(d->metrics, MET_CONSUMER_LAG, lag);
-	if (known && lag == 0 && metrics_get(d->metrics, MET_READY) == 0) {
-		metrics_set(d->metrics, MET_READY, 1);
+	if (known && lag == 0 && !d->caught_up && !d->paused) {
+		d->caught_up = 1;
 		log_info("caught up with %s: ready", d->cfg.topic_in);
 	}
+	set_ready(d);
 }
 
 static void
@@ -221,12 +303,13 @@ hook_submit(void *arg, const char *key, const char *payload, size_t len)
 	    payload, len, DRAIN_TAG_OTHER) == 0 ? 0 : -1;
 }
 
-static int
+static const char *
 hook_ready(void *arg)
 {
 	struct daemon *d = arg;
+	int why = (int)metrics_get(d->metrics, MET_NOT_READY);
 
-	return metrics_get(d->metrics, MET_READY) != 0;
+	return why == READY_OK ? NULL : metrics_ready_reason(why);
 }
 
 static int
@@ -308,6 +391,8 @@ start_events(struct daemon *d)
 	d->ev_pump = event_new(d->base, -1, EV_PERSIST, on_pump, d);
 	if (d->ev_pump == NULL || event_add(d->ev_pump, &tv) == -1)
 		return -1;
+	if ((d->ev_retry = evtimer_new(d->base, on_retry, d)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -327,6 +412,7 @@ start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	set_ready(d);
 	if ((d->store = store_open(d->cfg.db, d->cfg.map_size << 20, err,
 	    errlen)) == NULL)
 		return -1;
@@ -351,7 +437,7 @@ stop(struct daemon *d)
 
 	http_stop(&d->http);
 	kafka_in_free(&d->in);
-	if (d->out != NULL && d->drain != NULL && !d->failed) {
+	if (d->out != NULL && d->drain != NULL) {
 		for (i = 0; i < 50 && kafka_out_len(d->out) > 0; i++) {
 			kafka_out_poll(d->out, 100);
 			(void)drain_pump(d->drain);
@@ -367,6 +453,8 @@ stop(struct daemon *d)
 		event_free(d->ev_in);
 	if (d->ev_pump != NULL)
 		event_free(d->ev_pump);
+	if (d->ev_retry != NULL)
+		event_free(d->ev_retry);
 	for (i = 0; i < 3; i++)
 		if (d->ev_sig[i] != NULL)
 			event_free(d->ev_sig[i]);
@@ -405,8 +493,7 @@ main(int argc, char **argv)
 	}
 	log_info("revokerd running");
 	event_base_dispatch(d.base);
-	rc = d.failed ? 1 : 0;
 	stop(&d);
 	log_info("stopped");
-	return rc;
+	return 0;
 }

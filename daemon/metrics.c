@@ -24,7 +24,8 @@
  */
 static const char *const dead_reasons[] = {
 	"invalid_json", "too_large", "bad_version", "missing_field",
-	"bad_field", "unknown_type", "duplicate_jti", "other"
+	"bad_field", "unknown_type", "duplicate_jti", "unprocessable",
+	"other"
 };
 #define NDEAD	(sizeof(dead_reasons) / sizeof(dead_reasons[0]))
 
@@ -194,6 +195,13 @@ render_counters(struct metrics *m, struct evbuffer *out)
 	    (unsigned long long)load(&m->counter[MET_PUB_REVOCATIONS]),
 	    (unsigned long long)load(&m->counter[MET_PUB_VIOLATIONS]),
 	    (unsigned long long)load(&m->counter[MET_PUB_DLQ]));
+	render_one(out, "revokerd_store_failures_total", "counter",
+	    "Batches the store failed to apply (map or disk full, I/O): "
+	    "applying pauses and retries.",
+	    load(&m->counter[MET_STORE_FAILURES]));
+	render_one(out, "revokerd_input_gap_messages_total", "counter",
+	    "Input messages deleted from the topic before they were read.",
+	    load(&m->counter[MET_INPUT_GAP]));
 }
 
 static void
@@ -210,24 +218,43 @@ render_dead(struct metrics *m, struct evbuffer *out)
 		    dead_reasons[i], (unsigned long long)load(&m->dead[i]));
 }
 
+static const char *const ready_reasons[READY_NREASONS] = {
+	"", "store_full", "store_error", "input_gap", "output_stalled",
+	"catching_up"
+};
+
+const char *
+metrics_ready_reason(int code)
+{
+	if (code < 0 || code >= READY_NREASONS)
+		return ("unknown");
+	return (ready_reasons[code]);
+}
+
 static void
 render_gauges(struct metrics *m, struct evbuffer *out)
 {
-	static const char *const names[MET_NGAUGES] = {
+	static const char *const names[MET_NOT_READY] = {
 		"revokerd_outbox_depth", "revokerd_consumer_lag",
 		"revokerd_ready"
 	};
-	static const char *const help[MET_NGAUGES] = {
+	static const char *const help[MET_NOT_READY] = {
 		"Outbox entries waiting to be published.",
 		"Messages behind the input topic's high watermark.",
-		"1 once the consumer has caught up with the input topic."
+		"1 while /readyz answers 200."
 	};
-	int	 i;
+	int	 i, why = (int)metrics_get(m, MET_NOT_READY);
 
-	for (i = 0; i < MET_NGAUGES; i++)
+	for (i = 0; i < MET_NOT_READY; i++)
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n"
 		    "%s %lld\n", names[i], help[i], names[i], names[i],
 		    (long long)metrics_get(m, i));
+	evbuffer_add_printf(out, "# HELP revokerd_not_ready Why /readyz "
+	    "answers 503: 1 for the reason it gives.\n"
+	    "# TYPE revokerd_not_ready gauge\n");
+	for (i = 1; i < READY_NREASONS; i++)
+		evbuffer_add_printf(out, "revokerd_not_ready{reason=\"%s\"} "
+		    "%d\n", ready_reasons[i], i == why);
 }
 
 static void

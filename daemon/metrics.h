@@ -18,13 +18,31 @@ struct evbuffer;
 #define MET_PUB_REVOCATIONS	4	/* messages delivered, per topic */
 #define MET_PUB_VIOLATIONS	5
 #define MET_PUB_DLQ		6
-#define MET_NCOUNTERS		7
+#define MET_STORE_FAILURES	7	/* batches the store failed to apply */
+#define MET_INPUT_GAP		8	/* input messages deleted unread */
+#define MET_NCOUNTERS		9
 
 /* Gauges. */
 #define MET_OUTBOX_DEPTH	0	/* outbox entries waiting */
 #define MET_CONSUMER_LAG	1	/* messages behind the high watermark */
-#define MET_READY		2	/* 1 once caught up */
-#define MET_NGAUGES		3
+#define MET_READY		2	/* 1 while /readyz answers 200 */
+#define MET_NOT_READY		3	/* why not: READY_* */
+#define MET_NGAUGES		4
+
+/*
+ * Why /readyz answers 503 (SPEC section 4), the most pressing first: a
+ * daemon with several reasons reports the lowest.
+ */
+#define READY_OK		0
+#define READY_STORE_FULL	1	/* applying paused: map or disk full */
+#define READY_STORE_ERROR	2	/* applying paused: the store failed */
+#define READY_INPUT_GAP		3	/* input deleted unread; ack-gap */
+#define READY_OUTPUT_STALLED	4	/* the outbox cannot be published */
+#define READY_CATCHING_UP	5	/* not yet at the input's end */
+#define READY_NREASONS		6
+
+/* The SPEC's name of a READY_* reason ("" for READY_OK). */
+const char	*metrics_ready_reason(int);
 
 /* HTTP endpoints, for request counts and latency. */
 #define MET_EP_INTROSPECT	0

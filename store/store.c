@@ -2,6 +2,7 @@
  * store: environment, transactions, and the small tables (events,
  * offsets, causes, outbox).  The graph itself is in graph.c.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,15 +154,102 @@ store_commit(struct store_txn **tp)
 	int rc;
 
 	*tp = NULL;
+	assert(t->parent == NULL);
 	if (t->revoked.n > 0 && store_outbox_add(t, STORE_OUT_CASCADE,
 	    t->revoked.v, t->revoked.n * sizeof(uint64_t)) == -1) {
 		mdb_txn_abort(t->txn);
 		txn_free(t);
 		return -1;
 	}
-	rc = mdb_txn_commit(t->txn);
+	if ((rc = mdb_txn_commit(t->txn)) != 0 && !t->rdonly)
+		t->s->wrc = rc;
 	txn_free(t);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+store_sub_begin(struct store_txn *parent, struct store_txn **tp)
+{
+	struct store_txn *t;
+	int rc;
+
+	*tp = NULL;
+	assert(!parent->rdonly && parent->parent == NULL);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	t->s = parent->s;
+	t->parent = parent;
+	if ((rc = mdb_txn_begin(parent->s->env, parent->txn, 0,
+	    &t->txn)) != 0) {
+		parent->rc = parent->s->wrc = rc;
+		free(t);
+		return -1;
+	}
+	*tp = t;
+	return 0;
+}
+
+int
+store_sub_commit(struct store_txn **tp)
+{
+	struct store_txn *t = *tp, *p;
+	size_t i;
+	int rc;
+
+	*tp = NULL;
+	assert(t->parent != NULL);
+	p = t->parent;
+	/* Room first: once committed, the child's ids must not be lost. */
+	if (idvec_reserve(&p->revoked, t->revoked.n) == -1) {
+		mdb_txn_abort(t->txn);
+		txn_free(t);
+		return -1;
+	}
+	if ((rc = mdb_txn_commit(t->txn)) != 0) {
+		p->rc = p->s->wrc = rc;
+		txn_free(t);
+		return -1;
+	}
+	for (i = 0; i < t->revoked.n; i++)
+		p->revoked.v[p->revoked.n++] = t->revoked.v[i];
+	txn_free(t);
+	return 0;
+}
+
+/*
+ * Full: a write that more room would let through.  LMDB reports a full
+ * map as MDB_MAP_FULL; a full disk surfaces as ENOSPC (or EDQUOT) when
+ * the commit writes its pages.
+ */
+static int
+failure_kind(int rc)
+{
+	if (rc == 0)
+		return STORE_FAIL_NONE;
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == MDB_PAGE_FULL ||
+	    rc == ENOSPC || rc == EDQUOT)
+		return STORE_FAIL_FULL;
+	return STORE_FAIL_IO;
+}
+
+int
+store_txn_failure(const struct store_txn *t)
+{
+	return failure_kind(t->rc);
+}
+
+int
+store_failure(const struct store *s, const char **what)
+{
+	if (what != NULL)
+		*what = mdb_strerror(s->wrc);
+	return failure_kind(s->wrc);
+}
+
+void
+store_failure_clear(struct store *s)
+{
+	s->wrc = 0;
 }
 
 void
@@ -188,6 +276,8 @@ st_rc(struct store_txn *t, int rc)
 	if (rc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
 	t->rc = rc;
+	if (!t->rdonly)		/* the writer is one thread */
+		t->s->wrc = rc;
 	return -1;
 }
 
@@ -205,6 +295,23 @@ idvec_push(struct idvec *iv, uint64_t id)
 		iv->cap = ncap;
 	}
 	iv->v[iv->n++] = id;
+	return 0;
+}
+
+int
+idvec_reserve(struct idvec *iv, size_t more)
+{
+	uint64_t *nv;
+	size_t ncap = iv->cap ? iv->cap : 256;
+
+	if (more <= iv->cap - iv->n)
+		return 0;
+	while (ncap - iv->n < more)
+		ncap *= 2;
+	if ((nv = realloc(iv->v, ncap * sizeof(*nv))) == NULL)
+		return -1;
+	iv->v = nv;
+	iv->cap = ncap;
 	return 0;
 }
 

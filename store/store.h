@@ -142,6 +142,38 @@ void		 store_abort(struct store_txn **tp);
 /* Last LMDB error of the transaction, as text. */
 const char	*store_strerror(struct store_txn *);
 
+/*
+ * A nested write transaction inside parent (LMDB's nested txn), for one
+ * unit of work that must apply whole or not at all: store_sub_commit()
+ * folds its effects (and its newly revoked ids) into the parent;
+ * store_abort() drops them and leaves the parent as it was.  The parent
+ * must not be used while the child is open.  0 or -1.  Cost: a page
+ * list merge at commit, proportional to the pages the child dirtied.
+ */
+int		 store_sub_begin(struct store_txn *parent,
+		    struct store_txn **child);
+int		 store_sub_commit(struct store_txn **child);
+
+/*
+ * Kinds of failure.  A -1 from a write is the store's own failure when
+ * LMDB reported an error (the map or disk full, an I/O or other LMDB
+ * error), else it came from the caller's data (an output it could not
+ * encode, a limit of the graph): the caller tells one from the other
+ * with these.
+ */
+#define STORE_FAIL_NONE	0	/* no LMDB error: not the store's failure */
+#define STORE_FAIL_FULL	1	/* map or disk full: more room lets it pass */
+#define STORE_FAIL_IO	2	/* any other LMDB or system error */
+/* The kind of the last LMDB error of this transaction. */
+int		 store_txn_failure(const struct store_txn *);
+/*
+ * The kind of the last failed write (any write transaction of this
+ * process, commits included), its text in *what (may be NULL); cleared
+ * by store_failure_clear().
+ */
+int		 store_failure(const struct store *, const char **what);
+void		 store_failure_clear(struct store *);
+
 /* Applied event ids.  seen: 1 seen, 0 not, -1 error.  mark: 0 or -1. */
 int		 store_event_seen(struct store_txn *, const char *id);
 int		 store_event_mark(struct store_txn *, const char *id);

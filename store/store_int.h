@@ -65,11 +65,13 @@ struct idvec {
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
+	int		 wrc;		/* LMDB error of the last failed write */
 };
 
 struct store_txn {
 	struct store	*s;
 	MDB_txn		*txn;
+	struct store_txn *parent;	/* of a nested transaction */
 	int		 rdonly;
 	int		 rc;		/* last LMDB error */
 	struct idvec	 revoked;	/* issued tokens newly revoked */
@@ -82,6 +84,8 @@ struct store_txn {
 size_t	key_make(uint8_t *out, int prefix, const char *a, const char *b);
 
 int	idvec_push(struct idvec *, uint64_t);
+/* Room for more ids without a further allocation.  0 or -1. */
+int	idvec_reserve(struct idvec *, size_t more);
 void	idvec_free(struct idvec *);
 
 /* LMDB result to 0 / STORE_NOTFOUND / -1, remembering the error. */

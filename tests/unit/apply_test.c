@@ -78,7 +78,7 @@ apply_all(int mode, const char *const *events, size_t n)
 		m.payload = events[i];
 		m.len = strlen(events[i]);
 		rc = apply_message(a, txn, &m, NULL);
-		cr_assert_neq(rc, -1, "store error on event %zu", i);
+		cr_assert(!APPLY_FAILED(rc), "store error on event %zu", i);
 	}
 	cr_assert_eq(store_commit(&txn), 0);
 	apply_free(&a);
@@ -441,4 +441,153 @@ Test(apply, violation_detail_stays_utf8)
 	drain_all(&s);
 	cr_expect_eq(s.revocations, 1);
 	cr_expect_eq(s.late, 1);
+}
+
+/* 63 a's and an e-acute: 65 bytes, so a 64-byte cut falls inside the é. */
+#define JTI_E	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"\xc3\xa9"
+
+/*
+ * The poison pill of issue 9: a cycle whose violation detail cut the
+ * jti inside a character made json_pack fail and stopped consumption.
+ * Every event after it must still be applied.
+ */
+Test(apply, cycle_detail_cut_on_a_character_boundary)
+{
+	const char *ev[] = {
+	    TOK("p1", "t-a", "refresh_token", "\"sub\":\"u\","
+	    "\"client_id\":\"app\",\"iat\":1000,\"exp\":9000",
+	    "\"previous\":\"" JTI_E "\""),
+	    TOK("p2", JTI_E, "refresh_token", "\"sub\":\"u\","
+	    "\"client_id\":\"app\",\"iat\":1000,\"exp\":9000",
+	    "\"previous\":\"t-a\""),
+	    REV("p3", 1000, "t-a") };
+
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, ev, 3), APPLY_OK);
+	cr_expect_eq(status_of("t-a"), STORE_REVOKED);
+	cr_expect_eq(status_of(JTI_E), STORE_REVOKED);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "parent_cycle"), 1);
+	cr_expect_eq(outbox_has(OUT_DLQ, NULL), 0);
+}
+
+/* A token whose stored claims are not JSON: its children cannot be checked. */
+static void
+put_broken_parent(const char *jti)
+{
+	struct store_txn *txn;
+	struct store_token tok;
+	struct store_put_args args = { &tok, NULL, 0 };
+	uint64_t id;
+
+	memset(&tok, 0, sizeof(tok));
+	tok.iss = ISS;
+	tok.jti = jti;
+	tok.sub = "u";
+	tok.client_id = "app";
+	tok.iat = 1000;
+	tok.exp = 9000;
+	tok.claims = "{not json";
+	tok.claims_len = 9;
+	cr_assert_eq(store_begin(st, 0, &txn), 0);
+	cr_assert_eq(store_put(txn, &args, &id), 0);
+	cr_assert_eq(store_commit(&txn), 0);
+}
+
+static int
+known(const char *jti)
+{
+	struct store_txn *txn;
+	uint64_t id;
+	int rc;
+
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	rc = store_lookup(txn, ISS, jti, &id);
+	store_abort(&txn);
+	return rc == 0;
+}
+
+/*
+ * The class behind the poison pill: an event that fails for a reason of
+ * its own is dead-lettered as unprocessable with none of its effects
+ * (here: the placeholder of its second parent), and the events after it
+ * in the same transaction are applied.
+ */
+Test(apply, unprocessable_event_dead_lettered_whole)
+{
+	const char *ev[] = {
+	    TOK("u1", "t-kid", XCH, "\"sub\":\"u\",\"client_id\":\"app\","
+	    "\"aud\":\"x\",\"iat\":1100,\"exp\":2000",
+	    "\"subject\":\"t-broken\",\"actor\":\"t-never-seen\""),
+	    TOK("u2", "t-next", "client_credentials", "\"sub\":\"app\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000", "") };
+	struct apply_config ac = { PROFILE_ENFORCE, 8, 0, 0 };
+	struct apply *a = apply_new(&ac);
+	struct store_txn *txn;
+	struct apply_msg m;
+	const char *reason = NULL;
+	struct apply_counts c;
+	int64_t next;
+
+	put_broken_parent("t-broken");
+	cr_assert_eq(store_begin(st, 0, &txn), 0);
+	memset(&m, 0, sizeof(m));
+	m.topic = "token-events";
+	m.payload = ev[0];
+	m.len = strlen(ev[0]);
+	cr_expect_eq(apply_message(a, txn, &m, &reason), APPLY_UNPROCESSABLE);
+	cr_expect_str_eq(reason, "unprocessable");
+	m.offset = 1;
+	m.payload = ev[1];
+	m.len = strlen(ev[1]);
+	cr_expect_eq(apply_message(a, txn, &m, &reason), APPLY_OK);
+	cr_assert_eq(store_commit(&txn), 0);
+	cr_expect_eq(status_of("t-kid"), -1, "nothing of the event kept");
+	cr_expect(!known("t-never-seen"), "its placeholder was kept");
+	cr_expect_eq(status_of("t-next"), STORE_ACTIVE);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"error\":\"unprocessable\""), 1);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"detail\":"), 1);
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	cr_expect_eq(store_offset_get(txn, "token-events", 0, &next), 0);
+	cr_expect_eq(next, 2, "both offsets recorded");
+	store_abort(&txn);
+	apply_counts(a, &c);
+	cr_expect_eq(c.dead, 1);
+	cr_expect_eq(c.applied, 1);
+	apply_free(&a);
+}
+
+/*
+ * A full map is the store's failure, not the event's: the result says
+ * so (the caller pauses and retries), and no dead letter is written.
+ */
+Test(apply, full_map_is_a_store_failure)
+{
+	char ev[4096], jti[64], err[128];
+	struct apply_config ac = { PROFILE_ENFORCE, 8, 0, 0 };
+	struct apply *a = apply_new(&ac);
+	struct store_txn *txn;
+	struct apply_msg m;
+	int rc = APPLY_OK, i;
+
+	store_close(&st);
+	rm_db();
+	snprintf(dir, sizeof(dir), "/tmp/apply_test.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	st = store_open(dir, 256 << 10, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	cr_assert_eq(store_begin(st, 0, &txn), 0);
+	for (i = 0; i < 100000 && rc == APPLY_OK; i++) {
+		snprintf(jti, sizeof(jti), "t-%d", i);
+		snprintf(ev, sizeof(ev), TOK("f%d", "%s", "client_credentials",
+		    "\"sub\":\"app\",\"client_id\":\"app\",\"iat\":1100,"
+		    "\"exp\":9000", ""), i, jti);
+		memset(&m, 0, sizeof(m));
+		m.payload = ev;
+		m.len = strlen(ev);
+		rc = apply_message(a, txn, &m, NULL);
+	}
+	cr_expect_eq(rc, APPLY_STORE_FULL, "result %d after %d events", rc, i);
+	cr_expect_eq(store_failure(st, NULL), STORE_FAIL_FULL);
+	store_abort(&txn);
+	apply_free(&a);
 }
