@@ -81,6 +81,14 @@ long		 kafka_in_poll(struct kafka_in *, size_t max,
 		    int (*fn)(void *, const struct kafka_msg *, size_t n),
 		    void *arg);
 /*
+ * fn(arg, partition, from, to) is called when messages [from, to) of a
+ * partition were deleted before they were read (to is -1 when the
+ * topic was recreated and how many is not known); reading goes on from
+ * the log start.
+ */
+void		 kafka_in_on_gap(struct kafka_in *,
+		    void (*fn)(void *, int32_t, int64_t, int64_t), void *arg);
+/*
  * Read again from the offsets after the last batch fn accepted: what
  * was fetched since (a batch fn refused, and all after it) is dropped
  * and fetched anew.  0 or -1 with errbuf.

@@ -24,6 +24,10 @@ struct kafka_in {
 	int			 np;
 	int64_t			*next;		/* next offset, per partition */
 	int			 pipe[2];
+	uint8_t			*gap;		/* per partition: out of range */
+	int			 ngap;
+	void			(*gap_fn)(void *, int32_t, int64_t, int64_t);
+	void			*gap_arg;
 	rd_kafka_message_t	*msgs[BATCH_MAX];
 	struct kafka_msg	 km[BATCH_MAX];
 };
@@ -35,7 +39,21 @@ static const char *consumer_kv[] = {
 	"enable.partition.eof", "false",
 	"fetch.wait.max.ms", "10",
 	"fetch.error.backoff.ms", "100",
-	/* a stored offset below the log start (retention): from there */
+	/*
+	 * A stored offset out of the log's range: an error, not a silent
+	 * jump, so that kafka_in reports the gap (the whole-topic reader
+	 * starts at the log start and needs no such care).
+	 */
+	"auto.offset.reset", "error",
+	NULL
+};
+
+static const char *reader_kv[] = {
+	"group.id", "revokerctl",	/* never joined: assign() only */
+	"enable.auto.commit", "false",
+	"enable.auto.offset.store", "false",
+	"enable.partition.eof", "false",
+	"fetch.wait.max.ms", "10",
 	"auto.offset.reset", "earliest",
 	NULL
 };
@@ -109,7 +127,8 @@ kafka_in_start(struct kafka_in *in, int64_t (*offset_of)(void *, int32_t),
 
 	if ((in->np = topic_partitions(in->rk, in->topic, errbuf, errlen)) <= 0)
 		return -1;
-	if ((in->next = calloc(in->np, sizeof(*in->next))) == NULL)
+	if ((in->next = calloc(in->np, sizeof(*in->next))) == NULL ||
+	    (in->gap = calloc(in->np, 1)) == NULL)
 		return -1;
 	for (p = 0; p < in->np; p++) {
 		in->next[p] = offset_of(arg, p);
@@ -148,6 +167,13 @@ sift(struct kafka_in *in, ssize_t n)
 
 	for (i = 0; i < n; i++) {
 		m = in->msgs[i];
+		if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET &&
+		    m->partition >= 0 && m->partition < in->np) {
+			in->gap[m->partition] = 1;
+			in->ngap++;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		if (m->err != 0) {
 			log_warnx("kafka consumer: %s", rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
@@ -163,6 +189,49 @@ sift(struct kafka_in *in, ssize_t n)
 		in->msgs[k++] = m;
 	}
 	return k;
+}
+
+/*
+ * Partitions whose next offset fell out of the log's range, now that
+ * every message before the error is applied (so in->next[] is where the
+ * fetch stopped): report [next, log start) and go on from the log start.
+ * The log start is asked of the broker (a blocking call, on this rare
+ * path only); a partition it cannot be had for stays marked and is
+ * tried at the next poll.
+ */
+static void
+gaps(struct kafka_in *in)
+{
+	char err[256];
+	int64_t lo, hi, to;
+	int p, moved = 0;
+
+	for (p = 0; p < in->np; p++) {
+		if (!in->gap[p])
+			continue;
+		if (rd_kafka_query_watermark_offsets(in->rk, in->topic, p, &lo,
+		    &hi, WM_TIMEOUT) != 0)
+			continue;
+		/* Past the end: the topic was recreated; how much is gone is
+		 * not known. */
+		to = in->next[p] > hi ? -1 : lo;
+		if (in->gap_fn != NULL)
+			in->gap_fn(in->gap_arg, p, in->next[p], to);
+		in->next[p] = lo;
+		in->gap[p] = 0;
+		in->ngap--;
+		moved = 1;
+	}
+	if (moved && assign_all(in, err, sizeof(err)) == -1)
+		log_warnx("input: %s", err);
+}
+
+void
+kafka_in_on_gap(struct kafka_in *in,
+    void (*fn)(void *, int32_t, int64_t, int64_t), void *arg)
+{
+	in->gap_fn = fn;
+	in->gap_arg = arg;
 }
 
 long
@@ -186,6 +255,8 @@ kafka_in_poll(struct kafka_in *in, size_t max,
 			in->next[in->km[i].partition] = in->km[i].offset + 1;
 		rd_kafka_message_destroy(in->msgs[i]);
 	}
+	if (rc == 0 && in->ngap > 0)
+		gaps(in);
 	/* n, not k: a batch of errors alone must not look like an end. */
 	return rc == 0 ? (long)n : -1;
 }
@@ -227,6 +298,7 @@ kafka_in_free(struct kafka_in **inp)
 	if (in->pipe[1] != -1)
 		close(in->pipe[1]);
 	free(in->next);
+	free(in->gap);
 	free(in->topic);
 	free(in);
 	*inp = NULL;
@@ -295,7 +367,7 @@ kafka_read_topic(const char *brokers, const char *topic,
 	rd_kafka_t *rk;
 	int rc = 0, idle = 0;
 
-	rk = client_new(RD_KAFKA_CONSUMER, brokers, consumer_kv, errbuf,
+	rk = client_new(RD_KAFKA_CONSUMER, brokers, reader_kv, errbuf,
 	    errlen);
 	if (rk == NULL)
 		return -1;

@@ -18,6 +18,7 @@ int		 ctl_stats(int argc, char **argv);
 int		 ctl_show(int argc, char **argv);
 int		 ctl_tree(int argc, char **argv);
 int		 ctl_broker(int argc, char **argv);
+int		 ctl_ack_gap(int argc, char **argv);
 
 /* The whole --help text of revokerctl. */
 void		 ctl_usage(FILE *fp);

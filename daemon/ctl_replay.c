@@ -441,7 +441,8 @@ ctl_replay(int argc, char **argv)
 	struct apply_config ac;
 	struct config cfg;
 	struct replay r;
-	int rc;
+	char err[512];
+	int rc, lockfd = -1;
 
 	memset(&a, 0, sizeof(a));
 	memset(&r, 0, sizeof(r));
@@ -457,6 +458,12 @@ ctl_replay(int argc, char **argv)
 	r.batch = cfg.batch;
 	r.tty = isatty(STDERR_FILENO);
 	rc = 1;
+	/* Never under a running daemon: its outbox would be dropped too. */
+	if (store_lock(cfg.db, &lockfd, err, sizeof(err)) != 0) {
+		ctl_fail("replay", "%s; stop the daemon first (a replay "
+		    "rebuilds a database, it does not feed a live one)", err);
+		goto fail;
+	}
 	if ((r.st = ctl_open(cfg.db, cfg.map_size, 0)) == NULL)
 		goto fail;
 	if ((r.ap = apply_new(&ac)) == NULL)
@@ -465,6 +472,8 @@ ctl_replay(int argc, char **argv)
 fail:
 	apply_free(&r.ap);
 	store_close(&r.st);
+	if (lockfd != -1)
+		close(lockfd);
 	config_clear(&cfg);
 	replay_args_free(&a);
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -47,6 +48,10 @@ struct daemon {
 	int			 paused;	/* READY_STORE_*: applying */
 	int			 retry_ms;	/* backoff of the next retry */
 	int			 drain_failed;	/* the outbox drain failed */
+	uint64_t		 gap_pending;	/* input gap messages not acked */
+	int			 gap_unrecorded; /* one the store did not take */
+	int			 gap_tick;
+	int			 lockfd;	/* store_lock() of the database */
 };
 
 /*
@@ -99,12 +104,12 @@ pause_applying(struct daemon *d)
 	d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS :
 	    d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_ms * 2;
 	if (full)
-		log_warnx("store full (%s): applying paused, introspection "
+		log_error("store full (%s): applying paused, introspection "
 		    "goes on from the last committed state; make room (disk "
 		    "space, or restart with a larger --map-size; nothing is "
 		    "lost): retrying in %d ms", what, d->retry_ms);
 	else
-		log_warnx("store error (%s): applying paused, introspection "
+		log_error("store error (%s): applying paused, introspection "
 		    "goes on from the last committed state: retrying in %d "
 		    "ms", what, d->retry_ms);
 	event_del(d->ev_in);
@@ -148,6 +153,64 @@ count_apply(struct daemon *d)
 	last = c;
 }
 
+/*
+ * Input messages were deleted before they were read: revocations among
+ * them are missed.  Say so loudly and keep it (in the store, so that a
+ * restart does not forget) until an operator runs `revokerctl ack-gap`.
+ */
+static void
+on_gap(void *arg, int32_t partition, int64_t from, int64_t to)
+{
+	struct daemon *d = arg;
+	struct store_txn *txn;
+	uint64_t added = 0;
+
+	if (to < 0)
+		log_error("input gap: %s partition %d: the stored offset %lld "
+		    "is past the end of the log (the topic was recreated?): "
+		    "messages may have been missed; reading from the log "
+		    "start; /readyz says input_gap until `revokerctl ack-gap "
+		    "--db %s`", d->cfg.topic_in, (int)partition,
+		    (long long)from, d->cfg.db);
+	else
+		log_error("input gap: %s partition %d: messages %lld to %lld "
+		    "were deleted before they were read (retention?): "
+		    "revocations among them are missed; /readyz says "
+		    "input_gap until `revokerctl ack-gap --db %s`",
+		    d->cfg.topic_in, (int)partition, (long long)from,
+		    (long long)to - 1, d->cfg.db);
+	if (store_begin(d->store, 0, &txn) == -1 || store_gap_add(txn,
+	    d->cfg.topic_in, partition, from, to, &added) == -1 ||
+	    store_commit(&txn) == -1) {
+		store_abort(&txn);
+		log_error("input gap: could not record it in the store: "
+		    "/readyz says input_gap until a restart");
+		added = to > from ? (uint64_t)(to - from) : 1;
+		d->gap_unrecorded = 1;
+	}
+	metrics_add(d->metrics, MET_INPUT_GAP, added);
+	d->gap_tick = 0;	/* read the pending count again now */
+}
+
+/* The unacknowledged gap, from the store (ack-gap writes it there). */
+static void
+read_gap(struct daemon *d)
+{
+	struct store_txn *txn;
+	uint64_t n;
+
+	if (d->gap_tick++ % (1000 / PUMP_MS) != 0)
+		return;
+	if (store_begin(d->store, 1, &txn) == -1)
+		return;
+	if (store_gap_pending(txn, &n) == 0) {
+		if (d->gap_pending > 0 && n == 0)
+			log_info("input gap acknowledged");
+		d->gap_pending = n;
+	}
+	store_abort(&txn);
+}
+
 /* One step of the outbox drain; a failure is retried, never fatal. */
 static void
 pump(struct daemon *d)
@@ -159,7 +222,7 @@ pump(struct daemon *d)
 		return;
 	}
 	if (d->drain_failed++ % (10000 / PUMP_MS) == 0)
-		log_warnx("outbox: the drain failed (the producer or the "
+		log_error("outbox: the drain failed (the producer or the "
 		    "store): retrying; /readyz says output_stalled");
 }
 
@@ -171,6 +234,8 @@ set_ready(struct daemon *d)
 
 	if (d->paused)
 		why = d->paused;
+	else if (d->gap_pending > 0 || d->gap_unrecorded)
+		why = READY_INPUT_GAP;
 	else if (d->drain_failed)
 		why = READY_OUTPUT_STALLED;
 	else if (!d->caught_up)
@@ -235,6 +300,7 @@ on_pump(evutil_socket_t fd, short what, void *arg)
 		d->caught_up = 1;
 		log_info("caught up with %s: ready", d->cfg.topic_in);
 	}
+	read_gap(d);
 	set_ready(d);
 }
 
@@ -347,6 +413,7 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 	if ((d->in = kafka_in_new(d->brokers, d->cfg.topic_in, err,
 	    errlen)) == NULL)
 		return -1;
+	kafka_in_on_gap(d->in, on_gap, d);
 	return kafka_in_start(d->in, offset_of, d, err, errlen);
 }
 
@@ -413,6 +480,8 @@ start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	set_ready(d);
+	if (store_lock(d->cfg.db, &d->lockfd, err, errlen) != 0)
+		return -1;
 	if ((d->store = store_open(d->cfg.db, d->cfg.map_size << 20, err,
 	    errlen)) == NULL)
 		return -1;
@@ -446,6 +515,8 @@ stop(struct daemon *d)
 	kafka_out_free(&d->out);
 	drain_free(&d->drain);
 	store_close(&d->store);
+	if (d->lockfd != -1)
+		close(d->lockfd);
 	kafka_mock_stop(&d->mock);
 	apply_free(&d->apply);
 	metrics_free(&d->metrics);
@@ -471,6 +542,7 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.lockfd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	rc = config_parse(argc, argv, &d.cfg, err, sizeof(err));
 	if (rc == 1)

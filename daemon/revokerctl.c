@@ -18,7 +18,8 @@ ctl_usage(FILE *fp)
 "usage: revokerctl COMMAND [OPTIONS]\n"
 "\n"
 "Commands work on a revokerd database directory, also while the daemon\n"
-"runs (only replay writes).\n"
+"runs (only replay, which refuses a database a daemon holds, and\n"
+"ack-gap write).\n"
 "\n"
 "  replay --db DIR (--file EVENTS.jsonl | --brokers B [--topic T])\n"
 "         [--profile off|audit|enforce] [--max-depth N]\n"
@@ -38,6 +39,13 @@ ctl_usage(FILE *fp)
 "\tare deleted at the end, so a daemon started on the database does\n"
 "\tnot publish history again; --keep-outbox keeps them.  A progress\n"
 "\tline shows on a terminal; a summary goes to stdout.\n"
+"\n"
+"  ack-gap --db DIR\n"
+"\tAcknowledge an input gap: messages deleted from the input topic\n"
+"\tbefore revokerd read them (retention, or the topic recreated), so\n"
+"\trevocations among them were missed.  revokerd logs each gap at\n"
+"\terror level and answers /readyz 503 input_gap until this is run\n"
+"\t(also while it runs).  Prints how many messages it acknowledged.\n"
 "\n"
 "  digest --db DIR\n"
 "\tOne line: the SHA-256 (hex) of the logical state: every token\n"
@@ -222,7 +230,7 @@ main(int argc, char **argv)
 		{ "replay", ctl_replay }, { "digest", ctl_digest },
 		{ "show", ctl_show }, { "tree", ctl_tree },
 		{ "stats", ctl_stats }, { "gen", ctl_gen },
-		{ "broker", ctl_broker },
+		{ "broker", ctl_broker }, { "ack-gap", ctl_ack_gap },
 	};
 	size_t i;
 	int j;

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
@@ -91,6 +94,52 @@ fail:
 		mdb_env_close(s->env);
 	free(s);
 	return NULL;
+}
+
+int
+store_lock(const char *dir, int *fdp, char *errbuf, size_t errlen)
+{
+	char path[4096], pid[32];
+	ssize_t n;
+	int fd;
+
+	*fdp = -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/revokerd.lock", dir) >=
+	    sizeof(path)) {
+		snprintf(errbuf, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(errbuf, errlen, "%s is in use by another process%s%s",
+		    dir, pid[0] ? ", pid " : "", pid);
+		close(fd);
+		return STORE_EXISTS;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
 }
 
 void
@@ -441,6 +490,85 @@ store_offset_set(struct store_txn *t, const char *topic, int32_t partition,
 	k.mv_size = offset_key(kb, topic, partition);
 	k.mv_data = kb;
 	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_OFFSETS], &k, &v, 0));
+}
+
+/* A u64 of DB_META under key k; 0 when absent.  0 or -1. */
+static int
+meta_u64(struct store_txn *t, MDB_val *k, uint64_t *val)
+{
+	MDB_val v;
+	int rc;
+
+	*val = 0;
+	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], k, &v))) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (v.mv_size != sizeof(*val))
+		return -1;
+	memcpy(val, v.mv_data, sizeof(*val));
+	return 0;
+}
+
+static int
+meta_put_u64(struct store_txn *t, MDB_val *k, uint64_t val)
+{
+	MDB_val v = { sizeof(val), &val };
+
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], k, &v, 0));
+}
+
+static char gap_pending[] = "gap_pending";
+#define GAP_PENDING	gap_pending
+
+/*
+ * Per (topic, partition), the end of the last gap recorded, so that the
+ * same gap found again (a restart before its offsets were committed)
+ * is not counted twice.
+ */
+int
+store_gap_add(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t from, int64_t to, uint64_t *added)
+{
+	uint8_t kb[4 + 300];
+	MDB_val k = { 0, kb }, kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+	uint64_t end, pending, n;
+
+	if (added != NULL)
+		*added = 0;
+	memcpy(kb, "gap", 4);
+	k.mv_size = 4 + offset_key(kb + 4, topic, partition);
+	if (meta_u64(t, &k, &end) == -1 || meta_u64(t, &kp, &pending) == -1)
+		return -1;
+	if (from < 0)
+		from = 0;
+	if ((uint64_t)from < end)
+		from = (int64_t)end;
+	/* A gap of unknown size (the topic recreated) still counts one. */
+	n = to > from ? (uint64_t)(to - from) : (to < 0 && end == 0);
+	if (n == 0)
+		return 0;
+	if (to > 0 && meta_put_u64(t, &k, (uint64_t)to) == -1)
+		return -1;
+	if (added != NULL)
+		*added = n;
+	return meta_put_u64(t, &kp, pending + n);
+}
+
+int
+store_gap_pending(struct store_txn *t, uint64_t *n)
+{
+	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+
+	return meta_u64(t, &kp, n);
+}
+
+int
+store_gap_ack(struct store_txn *t, uint64_t *n)
+{
+	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+
+	if (meta_u64(t, &kp, n) == -1)
+		return -1;
+	return *n == 0 ? 0 : meta_put_u64(t, &kp, 0);
 }
 
 /* Cause record: time, target kind, then four NUL-terminated strings. */

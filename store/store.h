@@ -121,6 +121,16 @@ struct store_cause {
  */
 struct store	*store_open(const char *dir, size_t mapsize, char *errbuf,
 		    size_t errlen);
+/*
+ * Take the database directory dir for this process alone: an exclusive
+ * lock (flock) on dir/revokerd.lock, kept until the process exits or
+ * closes *fd.  The daemon holds it while it runs; commands that would
+ * undo its work (revokerctl replay) take it too, so neither runs on a
+ * database the other holds.  0, STORE_EXISTS when another process
+ * holds it (errbuf names its pid when known), or -1 with errbuf.
+ */
+int		 store_lock(const char *dir, int *fd, char *errbuf,
+		    size_t errlen);
 /* Close and NULL *sp; accepts NULL.  No transaction may be open. */
 void		 store_close(struct store **sp);
 
@@ -186,6 +196,22 @@ int		 store_offset_get(struct store_txn *, const char *topic,
 		    int32_t partition, int64_t *next);
 int		 store_offset_set(struct store_txn *, const char *topic,
 		    int32_t partition, int64_t next);
+
+/*
+ * Input gaps: messages deleted from an input partition before they were
+ * read (retention moved the log start past the stored offset, or the
+ * topic was recreated).  add: record the range [from, to) of (topic,
+ * partition); to < 0 means "of unknown size" (counts one).  Messages not
+ * recorded before are added to the pending count, and *added (may be
+ * NULL) gets how many.  pending: messages recorded and not acknowledged.
+ * ack: acknowledge them all; *n gets how many there were.  0 or -1.
+ * O(log n) each.
+ */
+int		 store_gap_add(struct store_txn *, const char *topic,
+		    int32_t partition, int64_t from, int64_t to,
+		    uint64_t *added);
+int		 store_gap_pending(struct store_txn *, uint64_t *n);
+int		 store_gap_ack(struct store_txn *, uint64_t *n);
 
 /* Look a token up.  0, STORE_NOTFOUND or -1.  O(log n). */
 int		 store_lookup(struct store_txn *, const char *iss,

@@ -1680,3 +1680,70 @@ Test(store, reopen)
 	cr_assert_gt(issue(t, "next", NULL, NULL, NULL), id_of(t, "kept"));
 	commit(&t);
 }
+
+/* An input gap is counted once however often it is found, until acked. */
+Test(store, input_gap_counted_once_until_acknowledged)
+{
+	struct store_txn	*t = begin(0);
+	uint64_t		 added, n;
+
+	cr_assert_eq(store_gap_add(t, "in", 0, 3, 6, &added), 0);
+	cr_expect_eq(added, 3);
+	cr_assert_eq(store_gap_add(t, "in", 0, 3, 6, &added), 0);
+	cr_expect_eq(added, 0, "the same gap found again");
+	cr_assert_eq(store_gap_add(t, "in", 0, 4, 8, &added), 0);
+	cr_expect_eq(added, 2, "only what is new");
+	cr_assert_eq(store_gap_add(t, "in", 1, 0, 1, &added), 0);
+	cr_expect_eq(added, 1, "partitions apart");
+	cr_assert_eq(store_gap_add(t, "in", 2, 500, -1, &added), 0);
+	cr_expect_eq(added, 1, "a gap of unknown size counts one");
+	cr_assert_eq(store_gap_pending(t, &n), 0);
+	cr_expect_eq(n, 7);
+	cr_assert_eq(store_commit(&t), 0);
+	t = begin(0);
+	cr_assert_eq(store_gap_ack(t, &n), 0);
+	cr_expect_eq(n, 7);
+	cr_assert_eq(store_gap_pending(t, &n), 0);
+	cr_expect_eq(n, 0);
+	cr_assert_eq(store_gap_add(t, "in", 0, 3, 8, &added), 0);
+	cr_expect_eq(added, 0, "an acknowledged gap does not come back");
+	cr_assert_eq(store_commit(&t), 0);
+}
+
+/* One process at a time holds a database directory. */
+Test(store, lock_is_exclusive)
+{
+	char	 err[256];
+	int	 fd, fd2;
+
+	cr_assert_eq(store_lock(dir, &fd, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(store_lock(dir, &fd2, err, sizeof(err)), STORE_EXISTS);
+	cr_expect(strstr(err, "pid") != NULL, "%s", err);
+	close(fd);
+	cr_expect_eq(store_lock(dir, &fd2, err, sizeof(err)), 0, "%s", err);
+	close(fd2);
+}
+
+/*
+ * A nested transaction: its effects and revoked ids join the parent on
+ * commit, vanish on abort; a failed LMDB call is the store's failure.
+ */
+Test(store, nested_transaction_whole_or_nothing)
+{
+	struct store_txn	*t = begin(0), *sub;
+	uint64_t		 id, n;
+
+	cr_assert_eq(store_sub_begin(t, &sub), 0);
+	cr_assert_eq(store_ref(sub, ISS, "t-kept", &id), 0);
+	cr_assert_eq(store_revoke(sub, id, 1, &n), 0);
+	cr_assert_eq(store_sub_commit(&sub), 0);
+	cr_assert_eq(store_sub_begin(t, &sub), 0);
+	cr_assert_eq(store_ref(sub, ISS, "t-dropped", &id), 0);
+	store_abort(&sub);
+	cr_expect_eq(store_txn_failure(t), STORE_FAIL_NONE);
+	cr_assert_eq(store_commit(&t), 0);
+	t = begin(1);
+	cr_expect_eq(store_lookup(t, ISS, "t-kept", &id), 0);
+	cr_expect_eq(store_lookup(t, ISS, "t-dropped", &id), STORE_NOTFOUND);
+	store_abort(&t);
+}
