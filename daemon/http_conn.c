@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "consumers/log.h"
+#include "daemon/auth.h"
 #include "daemon/http_int.h"
 #include "daemon/metrics.h"
 
@@ -52,6 +53,8 @@ struct http_conn {
 	int		 sent_continue;
 	int		 paused;	/* not reading: buffers full */
 	uint64_t	 head_t0;	/* µs: first byte of a partial request */
+	uint8_t		 peer[16];	/* address bytes, for auth budgets */
+	size_t		 peer_len;
 	struct http_req	 req;
 };
 
@@ -216,8 +219,31 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_throttle(c);
 }
 
+/* The address bytes a budget counts by: IPv4, or an IPv6 /64. */
+static void
+conn_peer(struct http_conn *c, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 =
+	    (const struct sockaddr_in6 *)ss;
+
+	c->peer_len = 0;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->peer, &sin->sin_addr, 4);
+		c->peer_len = 4;
+	} else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(c->peer, sin6->sin6_addr.s6_addr + 12, 4);
+		c->peer_len = 4;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(c->peer, sin6->sin6_addr.s6_addr, 8);
+		c->peer_len = 8;
+	}
+}
+
 static int
-conn_new(struct http_worker *w, evutil_socket_t fd)
+conn_new(struct http_worker *w, evutil_socket_t fd,
+    const struct sockaddr_storage *ss)
 {
 	struct http_conn	*c;
 	int			 one = 1;
@@ -229,6 +255,7 @@ conn_new(struct http_worker *w, evutil_socket_t fd)
 	c->fd = fd;
 	c->req.w = w;
 	c->req.c = c;
+	conn_peer(c, ss);
 	c->icap = IN_INITIAL;
 	c->ib = malloc(c->icap);
 	c->out = evbuffer_new();
@@ -272,12 +299,17 @@ void
 http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct http_worker	*w = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
 	evutil_socket_t		 fd;
 	int			 i, e;
 
 	(void)what;
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			e = errno;	/* accept_pause() logs: keep ours */
 			if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
@@ -300,7 +332,7 @@ http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			log_debug("http: connection cap %d reached",
 			    w->h->cfg.max_conns * w->h->nworkers);
 			close(fd);
-		} else if (conn_new(w, fd) == -1) {
+		} else if (conn_new(w, fd, &ss) == -1) {
 			log_warnx("http: out of memory for a connection");
 			close(fd);
 		}
@@ -337,6 +369,7 @@ reason_of(int status)
 	case 413: return ("Content Too Large");
 	case 415: return ("Unsupported Media Type");
 	case 417: return ("Expectation Failed");
+	case 429: return ("Too Many Requests");
 	case 431: return ("Request Header Fields Too Large");
 	case 500: return ("Internal Server Error");
 	case 501: return ("Not Implemented");
@@ -408,6 +441,11 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	hb_str(&b, "\r\nCache-Control: no-store\r\n");
 	if (status == 401)
 		hb_str(&b, "WWW-Authenticate: Basic realm=\"revokerd\"\r\n");
+	if (status == 429) {
+		hb_add(&b, "Retry-After: ", 13);
+		hb_num(&b, AUTH_RETRY_AFTER);
+		hb_add(&b, "\r\n", 2);
+	}
 	if (status == 405 && r->allow != NULL) {
 		hb_add(&b, "Allow: ", 7);
 		hb_str(&b, r->allow);
@@ -504,6 +542,8 @@ req_fill(struct http_req *r, const struct http_msg *m, const char *p)
 	}
 	r->authz = m->authz;
 	r->authz_len = m->authz_len;
+	r->peer = r->c->peer;
+	r->peer_len = r->c->peer_len;
 	r->ctype = m->ctype;
 	r->ctype_len = m->ctype_len;
 	r->body = p + m->head_len;
