@@ -8,22 +8,16 @@
  * atomic load) and, when it moved, takes a reference on the new table
  * and empties its cache.  So the hot path takes no lock.
  *
- * An unknown client id is verified against the table's dummy hash: at
- * load, one crypt(3) of a random password per distinct setting (the
- * algorithm and its cost parameters, without salt) is timed in thread
- * CPU time, and the output of the slowest is kept.  So a refusal takes
- * as long whether or not the id exists.
- *
- * The failure budgets are two fixed tables of buckets in struct auth,
- * shared by every thread under a mutex taken only on a cache miss: a
- * bucket (picked by a keyed HMAC of the client id or of the peer
- * address) counts the failed verifications of its one-second window.
- * A verification takes a failure from both of its buckets before
- * crypt(3) and gives it back on success, so that no more than the
- * budget of crypt(3) runs fail per bucket and second, however many
- * threads race.  Keys sharing a bucket share its budget: the tables
- * only ever err on the strict side, and an attacker cannot aim at a
- * bucket without the key.
+ * Unknown ids are verified against the table's dummy hash (see
+ * table_dummy()).  The failure budgets are two fixed tables of buckets
+ * (by a keyed HMAC of the client id, of the peer address) counting the
+ * failures of a one-second window, shared by the threads under a mutex
+ * taken only on a cache miss.  A verification takes one failure from
+ * both buckets before crypt(3) and gives it back on success, so however
+ * many threads race no bucket sees more failed crypt(3) runs a second
+ * than its budget.  Keys sharing a bucket share its budget: the tables
+ * err on the strict side only, and without the key nobody can aim at a
+ * bucket.
  */
 #include <ctype.h>
 #include <crypt.h>
@@ -182,15 +176,16 @@ parse_line(char *line, struct auth_client *c)
 	return (NULL);
 }
 
+/* The index of client id in t, or SLOT_REFUSED.  O(n). */
 static int
-dup_id(const struct auth_table *t, const char *id)
+find_client(const struct auth_table *t, const char *id)
 {
 	size_t	 i;
 
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->c[i].id, id) == 0)
-			return (1);
-	return (0);
+			return ((int)i);
+	return (SLOT_REFUSED);
 }
 
 /* Cut t->text into lines and fill t->c.  0 or -1 with errbuf filled. */
@@ -210,7 +205,7 @@ parse_table(struct auth_table *t, const char *path, char *errbuf,
 		if (*line == '\0')
 			continue;
 		if ((why = parse_line(line, &t->c[t->n])) == NULL &&
-		    dup_id(t, t->c[t->n].id))
+		    find_client(t, t->c[t->n].id) >= 0)
 			why = "duplicate client_id";
 		if (why != NULL) {
 			(void)snprintf(errbuf, errlen, "%s:%zu: %s", path,
@@ -295,25 +290,32 @@ seen_setting(const struct auth_table *t, size_t i)
 }
 
 static uint64_t
-cpu_ns(void)
+clock_ns(clockid_t id)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(id, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
 }
 
+static uint64_t
+mono_sec(void)
+{
+	return (clock_ns(CLOCK_MONOTONIC) / 1000000000);
+}
+
 /*
- * Set t->dummy to the hash of a random password under the setting of
- * the entry whose verification took the most CPU time (one run per
- * distinct setting).  0, or -1 out of memory or crypt(3) failing.
+ * Set t->dummy, the hash unknown ids are verified against, so that they
+ * take as long to refuse as the costliest client: one crypt(3) per
+ * distinct setting, timed in thread CPU time (no other thread's load
+ * counts), and the output of the slowest is kept.  (Its password does
+ * not matter: an unknown id is refused whatever it sends.)  0, or -1
+ * out of memory or crypt(3) failing.
  */
 static int
 table_dummy(struct auth_table *t)
 {
 	struct crypt_data	*cd;
-	uint8_t			 rnd[16];
-	char			 pw[2 * sizeof(rnd) + 1];
 	const char		*out;
 	uint64_t		 t0, spent, most = 0;
 	size_t			 i;
@@ -321,17 +323,14 @@ table_dummy(struct auth_table *t)
 
 	if (t->n == 0)
 		return (0);
-	if ((cd = calloc(1, sizeof(*cd))) == NULL ||
-	    RAND_bytes(rnd, sizeof(rnd)) != 1)
-		goto fail;
-	for (i = 0; i < sizeof(rnd); i++)
-		(void)snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return (-1);
 	for (i = 0; i < t->n; i++) {
 		if (seen_setting(t, i))
 			continue;
-		t0 = cpu_ns();
-		out = crypt_rn(pw, t->c[i].hash, cd, sizeof(*cd));
-		spent = cpu_ns() - t0;
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		out = crypt_rn("unknown", t->c[i].hash, cd, sizeof(*cd));
+		spent = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 		if (out == NULL || out[0] == '*')
 			goto fail;
 		if (t->dummy != NULL && spent <= most)
@@ -343,10 +342,8 @@ table_dummy(struct auth_table *t)
 	}
 	rc = 0;
 fail:
-	if (cd != NULL)
-		OPENSSL_cleanse(cd, sizeof(*cd));
+	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
-	OPENSSL_cleanse(pw, sizeof(pw));
 	return (rc);
 }
 
@@ -586,17 +583,6 @@ b64_decode(const char *s, size_t n, char *out, size_t outlen)
 }
 
 static int
-find_client(const struct auth_table *t, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->c[i].id, id) == 0)
-			return ((int)i);
-	return (SLOT_REFUSED);
-}
-
-static int
 hash_equal(const char *out, const char *hash)
 {
 	size_t	 n = strlen(hash);
@@ -626,15 +612,6 @@ basic_decode(const char *v, size_t len, char *buf, size_t buflen)
 		return (NULL);
 	*pw++ = '\0';
 	return (pw);
-}
-
-static uint64_t
-mono_sec(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec);
 }
 
 /* The bucket of v[0..len) (tag: what it is) in table tab, or NULL. */
@@ -697,10 +674,9 @@ budget_give(struct auth_ctx *c, struct auth_bucket *bi,
     struct auth_bucket *bp, uint64_t now)
 {
 	pthread_mutex_lock(&c->a->blk);
-	if (bi->sec == now && bi->fails > 0)
-		bi->fails--;
-	if (bp != NULL && bp->sec == now && bp->fails > 0)
-		bp->fails--;
+	bi->fails -= bi->sec == now && bi->fails > 0;
+	if (bp != NULL)
+		bp->fails -= bp->sec == now && bp->fails > 0;
 	pthread_mutex_unlock(&c->a->blk);
 }
 
