@@ -7,16 +7,29 @@
  * generation; a context compares the generation on each check (one
  * atomic load) and, when it moved, takes a reference on the new table
  * and empties its cache.  So the hot path takes no lock.
+ *
+ * Unknown ids are verified against the table's dummy hash (see
+ * table_dummy()).  The failure budgets are two fixed tables of buckets
+ * (by a keyed HMAC of the client id, of the peer address) counting the
+ * failures of a one-second window, shared by the threads under a mutex
+ * taken only on a cache miss.  A verification takes one failure from
+ * both buckets before crypt(3) and gives it back on success, so however
+ * many threads race no bucket sees more failed crypt(3) runs a second
+ * than its budget.  Keys sharing a bucket share its budget: the tables
+ * err on the strict side only, and without the key nobody can aim at a
+ * bucket.
  */
 #include <ctype.h>
 #include <crypt.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -31,6 +44,7 @@
 #define AUTH_KEY_LEN	32
 #define MAC_LEN		32
 
+#define SLOT_THROTTLED	(-3)	/* verify() only, never cached */
 #define SLOT_EMPTY	(-2)
 #define SLOT_REFUSED	(-1)
 
@@ -48,6 +62,12 @@ struct auth_table {
 	char		*text;		/* the file, cut in place */
 	struct auth_client *c;
 	size_t		 n;
+	char		*dummy;		/* like the costliest c[].hash */
+};
+
+struct auth_bucket {
+	uint64_t	 sec;		/* its window */
+	uint32_t	 fails;		/* failed verifications in it */
 };
 
 struct auth {
@@ -55,6 +75,12 @@ struct auth {
 	struct auth_table *cur;
 	_Atomic uint64_t gen;
 	uint8_t		 key[AUTH_KEY_LEN];
+	/* the failure budgets, under blk */
+	pthread_mutex_t	 blk;
+	unsigned int	 fail_rate;
+	uint64_t	(*clock)(void);
+	struct auth_bucket ids[AUTH_BUDGET_SLOTS];
+	struct auth_bucket peers[AUTH_BUDGET_SLOTS];
 };
 
 struct auth_slot {
@@ -79,6 +105,7 @@ table_unref(struct auth_table *t)
 		return;
 	free(t->text);
 	free(t->c);
+	free(t->dummy);
 	free(t);
 }
 
@@ -149,15 +176,16 @@ parse_line(char *line, struct auth_client *c)
 	return (NULL);
 }
 
+/* The index of client id in t, or SLOT_REFUSED.  O(n). */
 static int
-dup_id(const struct auth_table *t, const char *id)
+find_client(const struct auth_table *t, const char *id)
 {
 	size_t	 i;
 
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->c[i].id, id) == 0)
-			return (1);
-	return (0);
+			return ((int)i);
+	return (SLOT_REFUSED);
 }
 
 /* Cut t->text into lines and fill t->c.  0 or -1 with errbuf filled. */
@@ -177,7 +205,7 @@ parse_table(struct auth_table *t, const char *path, char *errbuf,
 		if (*line == '\0')
 			continue;
 		if ((why = parse_line(line, &t->c[t->n])) == NULL &&
-		    dup_id(t, t->c[t->n].id))
+		    find_client(t, t->c[t->n].id) >= 0)
 			why = "duplicate client_id";
 		if (why != NULL) {
 			(void)snprintf(errbuf, errlen, "%s:%zu: %s", path,
@@ -222,6 +250,103 @@ fail:
 	return (NULL);
 }
 
+/*
+ * The length of the part of hash h that sets its cost: "$2b$12$" for
+ * bcrypt; for the "$id$[params$]salt$checksum" formats, all before the
+ * salt; for any other format the whole hash (so it is timed alone).
+ */
+static size_t
+cost_key(const char *h)
+{
+	static const char *const known[] = { "$5$", "$6$", "$y$", "$gy$",
+	    "$sha1$" };
+	const char	*last, *p;
+	size_t		 i, n = strlen(h);
+
+	if (n > 7 && h[0] == '$' && h[1] == '2' && h[3] == '$' &&
+	    h[6] == '$')
+		return (7);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strncmp(h, known[i], strlen(known[i])) == 0)
+			break;
+	if (i == sizeof(known) / sizeof(known[0]) ||
+	    (last = strrchr(h, '$')) == h)
+		return (n);
+	for (p = last - 1; p > h && *p != '$'; p--)
+		;
+	return (p > h ? (size_t)(p - h) + 1 : n);
+}
+
+static int
+seen_setting(const struct auth_table *t, size_t i)
+{
+	size_t	 j, k = cost_key(t->c[i].hash);
+
+	for (j = 0; j < i; j++)
+		if (cost_key(t->c[j].hash) == k &&
+		    strncmp(t->c[j].hash, t->c[i].hash, k) == 0)
+			return (1);
+	return (0);
+}
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec	 ts;
+
+	clock_gettime(id, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+static uint64_t
+mono_sec(void)
+{
+	return (clock_ns(CLOCK_MONOTONIC) / 1000000000);
+}
+
+/*
+ * Set t->dummy, the hash unknown ids are verified against, so that they
+ * take as long to refuse as the costliest client: one crypt(3) per
+ * distinct setting, timed in thread CPU time (no other thread's load
+ * counts), and the output of the slowest is kept.  (Its password does
+ * not matter: an unknown id is refused whatever it sends.)  0, or -1
+ * out of memory or crypt(3) failing.
+ */
+static int
+table_dummy(struct auth_table *t)
+{
+	struct crypt_data	*cd;
+	const char		*out;
+	uint64_t		 t0, spent, most = 0;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (t->n == 0)
+		return (0);
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return (-1);
+	for (i = 0; i < t->n; i++) {
+		if (seen_setting(t, i))
+			continue;
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		out = crypt_rn("unknown", t->c[i].hash, cd, sizeof(*cd));
+		spent = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+		if (out == NULL || out[0] == '*')
+			goto fail;
+		if (t->dummy != NULL && spent <= most)
+			continue;
+		free(t->dummy);
+		if ((t->dummy = strdup(out)) == NULL)
+			goto fail;
+		most = spent;
+	}
+	rc = 0;
+fail:
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return (rc);
+}
+
 static struct auth_table *
 table_load(const char *path, char *errbuf, size_t errlen)
 {
@@ -239,6 +364,11 @@ table_load(const char *path, char *errbuf, size_t errlen)
 		goto oom;
 	if (parse_table(t, path, errbuf, errlen) == -1)
 		goto fail;
+	if (table_dummy(t) == -1) {
+		(void)snprintf(errbuf, errlen, "%s: cannot make the dummy "
+		    "hash of unknown clients", path);
+		goto fail;
+	}
 	return (t);
 oom:
 	(void)snprintf(errbuf, errlen, "out of memory");
@@ -263,7 +393,9 @@ auth_new(char *errbuf, size_t errlen)
 		return (NULL);
 	}
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->blk, NULL);
 	atomic_init(&a->gen, 1);
+	a->fail_rate = AUTH_FAIL_RATE;
 	return (a);
 }
 
@@ -276,6 +408,7 @@ auth_free(struct auth **ap)
 		return;
 	table_unref(a->cur);
 	pthread_mutex_destroy(&a->lock);
+	pthread_mutex_destroy(&a->blk);
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	free(a);
 	*ap = NULL;
@@ -306,6 +439,35 @@ auth_count(struct auth *a)
 	n = a->cur->n;
 	pthread_mutex_unlock(&a->lock);
 	return (n);
+}
+
+int
+auth_dummy_hash(struct auth *a, char *buf, size_t len)
+{
+	const char	*d;
+	int		 n;
+
+	pthread_mutex_lock(&a->lock);
+	d = a->cur->dummy != NULL ? a->cur->dummy : dummy_hash;
+	n = snprintf(buf, len, "%s", d);
+	pthread_mutex_unlock(&a->lock);
+	return (n < 0 || (size_t)n >= len ? -1 : n);
+}
+
+void
+auth_set_fail_rate(struct auth *a, unsigned int per_second)
+{
+	pthread_mutex_lock(&a->blk);
+	a->fail_rate = per_second > 0 ? per_second : 1;
+	pthread_mutex_unlock(&a->blk);
+}
+
+void
+auth_set_clock(struct auth *a, uint64_t (*now)(void))
+{
+	pthread_mutex_lock(&a->blk);
+	a->clock = now;
+	pthread_mutex_unlock(&a->blk);
 }
 
 struct auth_ctx *
@@ -379,13 +541,16 @@ ctx_sync(struct auth_ctx *c)
 		c->slot[i].client = SLOT_EMPTY;
 }
 
+/* The HMAC of tag (one byte: what v is) and v[0..len). */
 static int
-hdr_mac(struct auth_ctx *c, const char *v, size_t len, uint8_t mac[MAC_LEN])
+tag_mac(struct auth_ctx *c, unsigned char tag, const void *v, size_t len,
+    uint8_t mac[MAC_LEN])
 {
 	size_t	 outl;
 
 	if (EVP_MAC_init(c->mac, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(c->mac, (const unsigned char *)v, len) != 1 ||
+	    EVP_MAC_update(c->mac, &tag, 1) != 1 ||
+	    EVP_MAC_update(c->mac, v, len) != 1 ||
 	    EVP_MAC_final(c->mac, mac, &outl, MAC_LEN) != 1 || outl != MAC_LEN)
 		return (-1);
 	return (0);
@@ -418,17 +583,6 @@ b64_decode(const char *s, size_t n, char *out, size_t outlen)
 }
 
 static int
-find_client(const struct auth_table *t, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->c[i].id, id) == 0)
-			return ((int)i);
-	return (SLOT_REFUSED);
-}
-
-static int
 hash_equal(const char *out, const char *hash)
 {
 	size_t	 n = strlen(hash);
@@ -437,36 +591,135 @@ hash_equal(const char *out, const char *hash)
 	    CRYPTO_memcmp(out, hash, n) == 0);
 }
 
-/* Verify "Basic <base64 id:password>"; the client index or refused. */
-static int
-verify(struct auth_ctx *c, const char *v, size_t len)
+/*
+ * Decode "Basic <base64 id:password>" into buf (NUL-terminated id, then
+ * the password); the password, or NULL if the value is malformed.
+ */
+static char *
+basic_decode(const char *v, size_t len, char *buf, size_t buflen)
 {
-	char		 buf[AUTH_MAX_HDR];
-	const char	*hash;
-	char		*pw;
-	int		 n, i, good;
+	char	*pw;
+	int	 n;
 
 	if (len < 6 || strncasecmp(v, "Basic ", 6) != 0)
-		return (SLOT_REFUSED);
+		return (NULL);
 	for (v += 6, len -= 6; len > 0 && *v == ' '; v++, len--)
 		;
-	if ((n = b64_decode(v, len, buf, sizeof(buf) - 1)) < 0)
-		return (SLOT_REFUSED);
+	if ((n = b64_decode(v, len, buf, buflen - 1)) < 0)
+		return (NULL);
 	buf[n] = '\0';
-	if ((size_t)n != strlen(buf) || (pw = strchr(buf, ':')) == NULL) {
+	if ((size_t)n != strlen(buf) || (pw = strchr(buf, ':')) == NULL)
+		return (NULL);
+	*pw++ = '\0';
+	return (pw);
+}
+
+/* The bucket of v[0..len) (tag: what it is) in table tab, or NULL. */
+static struct auth_bucket *
+bucket_of(struct auth_ctx *c, struct auth_bucket *tab, unsigned char tag,
+    const void *v, size_t len)
+{
+	uint8_t		 mac[MAC_LEN];
+	uint32_t	 h;
+
+	if (v == NULL || tag_mac(c, tag, v, len, mac) == -1)
+		return (NULL);
+	h = (uint32_t)mac[0] | (uint32_t)mac[1] << 8 |
+	    (uint32_t)mac[2] << 16 | (uint32_t)mac[3] << 24;
+	return (&tab[h % AUTH_BUDGET_SLOTS]);
+}
+
+/* The failures of b in the window now (a new window starts at 0). */
+static uint32_t *
+bucket_fails(struct auth_bucket *b, uint64_t now)
+{
+	if (b->sec != now) {
+		b->sec = now;
+		b->fails = 0;
+	}
+	return (&b->fails);
+}
+
+/*
+ * Take one failure from the budgets of id and of the peer (NULL: none)
+ * before a verification: 0, or -1 when either is spent (nothing taken).
+ * *now gets the window, for budget_give().  O(1) under a->blk.
+ */
+static int
+budget_take(struct auth_ctx *c, struct auth_bucket *bi,
+    struct auth_bucket *bp, uint64_t *now)
+{
+	struct auth	*a = c->a;
+	uint32_t	*fi, *fp = NULL;
+	int		 rc = -1;
+
+	pthread_mutex_lock(&a->blk);
+	*now = a->clock != NULL ? a->clock() : mono_sec();
+	fi = bucket_fails(bi, *now);
+	if (bp != NULL)
+		fp = bucket_fails(bp, *now);
+	if (*fi < a->fail_rate && (fp == NULL || *fp < a->fail_rate)) {
+		(*fi)++;
+		if (fp != NULL)
+			(*fp)++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&a->blk);
+	return (rc);
+}
+
+/* Give back what budget_take() took for a verification that passed. */
+static void
+budget_give(struct auth_ctx *c, struct auth_bucket *bi,
+    struct auth_bucket *bp, uint64_t now)
+{
+	pthread_mutex_lock(&c->a->blk);
+	bi->fails -= bi->sec == now && bi->fails > 0;
+	if (bp != NULL)
+		bp->fails -= bp->sec == now && bp->fails > 0;
+	pthread_mutex_unlock(&c->a->blk);
+}
+
+/*
+ * Verify "Basic <base64 id:password>" from peer (NULL: unknown): the
+ * client index, SLOT_REFUSED, or SLOT_THROTTLED when a budget is spent
+ * (no crypt(3) then).
+ */
+static int
+verify(struct auth_ctx *c, const char *v, size_t len, const void *peer,
+    size_t peerlen)
+{
+	char			 buf[AUTH_MAX_HDR];
+	struct auth_bucket	*bi, *bp;
+	const char		*hash;
+	char			*pw;
+	uint64_t		 now;
+	int			 i, good;
+
+	if ((pw = basic_decode(v, len, buf, sizeof(buf))) == NULL) {
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return (SLOT_REFUSED);
 	}
-	*pw++ = '\0';
-	i = find_client(c->t, buf);
-	if (i >= 0)
+	bp = bucket_of(c, c->a->peers, 'p', peer, peerlen);
+	if ((bi = bucket_of(c, c->a->ids, 'i', buf, strlen(buf))) == NULL ||
+	    budget_take(c, bi, bp, &now) == -1) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return (SLOT_THROTTLED);
+	}
+	if ((i = find_client(c->t, buf)) >= 0)
 		hash = c->t->c[i].hash;
-	else
-		hash = c->t->n > 0 ? c->t->c[0].hash : dummy_hash;
+	else {
+		hash = c->t->dummy != NULL ? c->t->dummy : dummy_hash;
+		c->st.dummies++;
+	}
 	c->st.verifies++;
 	good = hash_equal(crypt_rn(pw, hash, c->cd, sizeof(*c->cd)), hash);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return (good && i >= 0 ? i : SLOT_REFUSED);
+	if (good && i >= 0) {
+		budget_give(c, bi, bp, now);
+		return (i);
+	}
+	return (SLOT_REFUSED);
 }
 
 /* The cached result for mac in its two-way set, or NULL. */
@@ -512,19 +765,30 @@ int
 auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
     const char **client)
 {
+	return (auth_check_peer(c, authz, len, role, NULL, 0, client));
+}
+
+int
+auth_check_peer(struct auth_ctx *c, const char *authz, size_t len,
+    int role, const void *peer, size_t peerlen, const char **client)
+{
 	struct auth_slot	*set, *s;
 	uint8_t			 mac[MAC_LEN];
 	int			 i;
 
 	ctx_sync(c);
 	if (authz == NULL || len > AUTH_MAX_HDR ||
-	    hdr_mac(c, authz, len, mac) == -1)
+	    tag_mac(c, 'h', authz, len, mac) == -1)
 		return (AUTH_UNAUTHORIZED);
 	set = &c->slot[2 * ((mac[0] | (mac[1] << 8)) % (AUTH_CACHE_SLOTS / 2))];
 	if ((s = cache_find(c, set, mac)) != NULL)
 		i = s->client;
 	else {
-		i = verify(c, authz, len);
+		i = verify(c, authz, len, peer, peerlen);
+		if (i == SLOT_THROTTLED) {
+			c->st.throttled++;
+			return (AUTH_THROTTLED);
+		}
 		cache_put(set, mac, i);
 	}
 	if (i < 0)

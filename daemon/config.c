@@ -91,9 +91,12 @@ static const struct ckey keys[] = {
 	NUM("http-threads", CT_INT, http_threads, 1, 64, "2", "N",
 	    "HTTP worker threads"),
 	NUM("http-timeout", CT_INT, http_timeout, 1, 3600, "10", "SECONDS",
-	    "HTTP read and write timeout"),
+	    "HTTP idle and write timeout, and a request's whole deadline"),
 	NUM("max-conns", CT_INT, max_conns, 1, 65536, "1024", "N",
 	    "concurrent HTTP connections"),
+	NUM("auth-fail-rate", CT_INT, auth_fail_rate, 1, 1000000, "10", "N",
+	    "failed password checks a second per client id and per peer "
+	    "(then 429)"),
 	NUM("max-body", CT_SIZE, max_body, 256, 1048576, "16384", "BYTES",
 	    "largest HTTP request body"),
 	NUM("revoke-wait-ms", CT_INT, revoke_wait_ms, 0, 60000, "2000", "MS",

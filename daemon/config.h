@@ -40,6 +40,7 @@ struct config {
 	int		 http_threads;
 	int		 http_timeout;	/* seconds */
 	int		 max_conns;
+	int		 auth_fail_rate;	/* a second */
 	size_t		 max_body;	/* bytes */
 	int		 revoke_wait_ms;
 	int		 leeway;	/* seconds */

@@ -62,6 +62,8 @@ config_defaults(struct http_config *c)
 		c->revoke_wait_ms = 0;
 	if (c->leeway < 0)
 		c->leeway = 0;
+	if (c->auth_fail_rate <= 0)
+		c->auth_fail_rate = AUTH_FAIL_RATE;
 }
 
 /* Fail if anyone (a revokerd still running, say) holds the address. */
@@ -317,12 +319,16 @@ http_start(struct store *store, struct metrics *met,
 	h->cfg.clients_file = h->clients;
 	if (h->listen == NULL || (cfg->clients_file != NULL &&
 	    h->clients == NULL) || (h->auth = auth_new(errbuf,
-	    errlen)) == NULL || load_clients(h, errbuf, errlen) == -1 ||
-	    http_setup(h, errbuf, errlen) == -1) {
-		http_stop(&h);
-		return (NULL);
-	}
+	    errlen)) == NULL)
+		goto fail;
+	auth_set_fail_rate(h->auth, (unsigned int)h->cfg.auth_fail_rate);
+	if (load_clients(h, errbuf, errlen) == -1 ||
+	    http_setup(h, errbuf, errlen) == -1)
+		goto fail;
 	return (h);
+fail:
+	http_stop(&h);
+	return (NULL);
 }
 
 int

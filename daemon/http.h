@@ -23,6 +23,7 @@ struct http_config {
 	size_t		 max_headers;		/* bytes */
 	int		 timeout;		/* seconds, read/write */
 	int		 max_conns;		/* per worker, pooled */
+	int		 auth_fail_rate;	/* a second, per id and peer */
 };
 
 struct http_hooks {

@@ -56,6 +56,7 @@ api_error(struct http_req *r, int status)
 	case 405: code = "method_not_allowed"; break;
 	case 409: code = "ambiguous_jti"; break;
 	case 413: code = "request_too_large"; break;
+	case 429: code = "slow_down"; break;
 	case 503: code = "temporarily_unavailable"; break;
 	default: code = status >= 500 ? "server_error" : "invalid_request";
 	}
@@ -78,12 +79,15 @@ reply_empty(struct http_req *r, int status)
 static int
 gate(struct http_req *r, int role, const char **client)
 {
-	switch (auth_check(r->w->actx, r->authz, r->authz_len, role,
-	    client)) {
+	switch (auth_check_peer(r->w->actx, r->authz, r->authz_len, role,
+	    r->peer_len > 0 ? r->peer : NULL, r->peer_len, client)) {
 	case AUTH_OK:
 		return (0);
 	case AUTH_FORBIDDEN:
 		api_error(r, 403);
+		return (-1);
+	case AUTH_THROTTLED:
+		api_error(r, 429);
 		return (-1);
 	default:
 		api_error(r, 401);

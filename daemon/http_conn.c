@@ -6,6 +6,13 @@
  * a time; a request that goes asynchronous (/revoke waiting for its
  * event) holds back the ones pipelined behind it.
  *
+ * Time bounds: an idle connection is closed after --http-timeout without
+ * a byte; a request has --http-timeout in all, from its first byte, to
+ * bring its head and body (a deadline timer, not reset by each byte:
+ * 408 after it); after an error reply, or a reply with Connection:
+ * close, the connection is shut for writing and drained for at most
+ * LINGER_SEC (or the timeout, if shorter) in all, then closed.
+ *
  * Costs, per request, on the hot path: one read(2), one writev(2), no
  * allocation (the input buffer is the connection's and grows only for a
  * large body, up to max_headers + max_body; the output evbuffer reuses
@@ -27,6 +34,7 @@
 #include <event2/event.h>
 
 #include "consumers/log.h"
+#include "daemon/auth.h"
 #include "daemon/http_int.h"
 #include "daemon/metrics.h"
 
@@ -34,6 +42,7 @@
 #define IN_INITIAL	4096		/* input buffer of a new connection */
 #define READ_MIN	1024		/* room wanted before a read */
 #define OUT_HIGH	(256 * 1024)	/* stop reading above this */
+#define LINGER_SEC	2		/* most time spent closing */
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn) entry;
@@ -41,6 +50,7 @@ struct http_conn {
 	evutil_socket_t	 fd;
 	struct event	*rev;
 	struct event	*wev;
+	struct event	*dev;		/* deadline: of a request, or linger */
 	char		*ib;		/* input: [ioff, ilen) unconsumed */
 	size_t		 ioff;
 	size_t		 ilen;
@@ -51,7 +61,10 @@ struct http_conn {
 	int		 lingering;	/* closed for writing, draining input */
 	int		 sent_continue;
 	int		 paused;	/* not reading: buffers full */
+	int		 closing_by;	/* dev bounds the close now */
 	uint64_t	 head_t0;	/* µs: first byte of a partial request */
+	uint8_t		 peer[16];	/* address bytes, for auth budgets */
+	size_t		 peer_len;
 	struct http_req	 req;
 };
 
@@ -81,6 +94,8 @@ conn_free(struct http_conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
+	if (c->dev != NULL)
+		event_free(c->dev);
 	free(c->ib);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
@@ -98,15 +113,38 @@ http_conns_free(struct http_worker *w)
 		conn_free(c);
 }
 
-/* Stop writing, read what the peer still sends, then close. */
+/*
+ * Close within a bound from now: arm the deadline timer for the linger,
+ * unless an earlier one (set by conn_refuse()) already bounds it.
+ * 0 or -1.
+ */
+static int
+conn_bound_close(struct http_conn *c)
+{
+	struct timeval	 tv = { LINGER_SEC, 0 };
+
+	if (c->w->h->cfg.timeout < LINGER_SEC)
+		tv.tv_sec = c->w->h->cfg.timeout;
+	if (c->closing_by)
+		return (0);
+	c->closing_by = 1;
+	return (evtimer_add(c->dev, &tv));
+}
+
+/*
+ * Stop writing, read and drop what the peer still sends (so that the
+ * close sends no RST that would destroy the reply in flight), then
+ * close: when the peer closes, or at the bounded deadline.
+ */
 static void
 conn_linger(struct http_conn *c)
 {
-	if (shutdown(c->fd, SHUT_WR) == -1) {
+	if (shutdown(c->fd, SHUT_WR) == -1 || conn_bound_close(c) == -1) {
 		conn_free(c);
 		return;
 	}
 	c->lingering = 1;
+	c->paused = 0;
 	c->ioff = c->ilen = 0;
 	if (event_add(c->rev, c->w->tmo) == -1)
 		conn_free(c);
@@ -216,8 +254,33 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_throttle(c);
 }
 
+/* The address bytes a budget counts by: IPv4, or an IPv6 /64. */
+static void
+conn_peer(struct http_conn *c, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 =
+	    (const struct sockaddr_in6 *)ss;
+
+	c->peer_len = 0;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->peer, &sin->sin_addr, 4);
+		c->peer_len = 4;
+	} else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(c->peer, sin6->sin6_addr.s6_addr + 12, 4);
+		c->peer_len = 4;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(c->peer, sin6->sin6_addr.s6_addr, 8);
+		c->peer_len = 8;
+	}
+}
+
+static void	conn_deadline_cb(evutil_socket_t, short, void *);
+
 static int
-conn_new(struct http_worker *w, evutil_socket_t fd)
+conn_new(struct http_worker *w, evutil_socket_t fd,
+    const struct sockaddr_storage *ss)
 {
 	struct http_conn	*c;
 	int			 one = 1;
@@ -229,17 +292,20 @@ conn_new(struct http_worker *w, evutil_socket_t fd)
 	c->fd = fd;
 	c->req.w = w;
 	c->req.c = c;
+	conn_peer(c, ss);
 	c->icap = IN_INITIAL;
 	c->ib = malloc(c->icap);
 	c->out = evbuffer_new();
 	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb,
 	    c);
+	c->dev = evtimer_new(w->base, conn_deadline_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->nconns++;
 	w->h->nconns++;
 	if (c->ib == NULL || c->out == NULL || c->rev == NULL ||
-	    c->wev == NULL || event_add(c->rev, w->tmo) == -1) {
+	    c->wev == NULL || c->dev == NULL ||
+	    event_add(c->rev, w->tmo) == -1) {
 		c->fd = -1;
 		conn_free(c);
 		return (-1);
@@ -272,12 +338,17 @@ void
 http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct http_worker	*w = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
 	evutil_socket_t		 fd;
 	int			 i, e;
 
 	(void)what;
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			e = errno;	/* accept_pause() logs: keep ours */
 			if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
@@ -300,7 +371,7 @@ http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			log_debug("http: connection cap %d reached",
 			    w->h->cfg.max_conns * w->h->nworkers);
 			close(fd);
-		} else if (conn_new(w, fd) == -1) {
+		} else if (conn_new(w, fd, &ss) == -1) {
 			log_warnx("http: out of memory for a connection");
 			close(fd);
 		}
@@ -337,6 +408,7 @@ reason_of(int status)
 	case 413: return ("Content Too Large");
 	case 415: return ("Unsupported Media Type");
 	case 417: return ("Expectation Failed");
+	case 429: return ("Too Many Requests");
 	case 431: return ("Request Header Fields Too Large");
 	case 500: return ("Internal Server Error");
 	case 501: return ("Not Implemented");
@@ -408,6 +480,11 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	hb_str(&b, "\r\nCache-Control: no-store\r\n");
 	if (status == 401)
 		hb_str(&b, "WWW-Authenticate: Basic realm=\"revokerd\"\r\n");
+	if (status == 429) {
+		hb_add(&b, "Retry-After: ", 13);
+		hb_num(&b, AUTH_RETRY_AFTER);
+		hb_add(&b, "\r\n", 2);
+	}
 	if (status == 405 && r->allow != NULL) {
 		hb_add(&b, "Allow: ", 7);
 		hb_str(&b, r->allow);
@@ -485,6 +562,8 @@ conn_refuse(struct http_conn *c, int status)
 	r->allow = NULL;
 	r->t0 = http_now_us();
 	api_error(r, status);
+	if (conn_bound_close(c) == -1)
+		log_warnx("http: cannot arm a close deadline");
 }
 
 static void
@@ -504,6 +583,8 @@ req_fill(struct http_req *r, const struct http_msg *m, const char *p)
 	}
 	r->authz = m->authz;
 	r->authz_len = m->authz_len;
+	r->peer = r->c->peer;
+	r->peer_len = r->c->peer_len;
 	r->ctype = m->ctype;
 	r->ctype_len = m->ctype_len;
 	r->body = p + m->head_len;
@@ -515,18 +596,20 @@ req_fill(struct http_req *r, const struct http_msg *m, const char *p)
 	r->ep = MET_EP_OTHER;
 }
 
-/* Wait for more of a request; 408 if it has been trickling too long. */
+/*
+ * Wait for more of a request: its first byte starts its deadline
+ * (conn_deadline_cb() answers 408 when it passes).  1, or -1 (the
+ * connection is being refused).
+ */
 static int
 conn_more(struct http_conn *c, const struct http_msg *m)
 {
-	struct http_config	*cfg = &c->w->h->cfg;
-	uint64_t		 now = http_now_us();
-
-	if (c->head_t0 == 0)
-		c->head_t0 = now;
-	else if (now - c->head_t0 > (uint64_t)cfg->timeout * 1000000) {
-		conn_refuse(c, 408);
-		return (-1);
+	if (c->head_t0 == 0) {
+		c->head_t0 = http_now_us();
+		if (evtimer_add(c->dev, c->w->tmo) == -1) {
+			conn_refuse(c, 500);
+			return (-1);
+		}
 	}
 	if (m != NULL && m->expect_continue && !c->sent_continue) {
 		evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -565,6 +648,8 @@ conn_one(struct http_conn *c)
 	c->ioff += total;
 	if (c->ioff == c->ilen)
 		c->ioff = c->ilen = 0;
+	if (c->head_t0 != 0 && !c->closing_by)
+		evtimer_del(c->dev);
 	c->head_t0 = 0;
 	c->sent_continue = 0;
 	return (0);
@@ -596,4 +681,25 @@ conn_process(struct http_conn *c)
 			break;
 	if (conn_flush(c) == 0)
 		conn_throttle(c);
+}
+
+/*
+ * The deadline passed: of a request still coming in (408, then a close
+ * bounded by conn_bound_close()), or of a close (give up on the peer).
+ */
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->closing_by) {
+		conn_free(c);
+		return;
+	}
+	if (c->busy)		/* not armed while a request is served */
+		return;
+	conn_refuse(c, 408);
+	conn_process(c);
 }

@@ -87,6 +87,8 @@ struct http_req {
 	size_t		 query_len;
 	const char	*authz;
 	size_t		 authz_len;
+	const uint8_t	*peer;		/* the peer's address bytes */
+	size_t		 peer_len;	/* 4, 8 (an IPv6 /64), or 0 */
 	const char	*ctype;
 	size_t		 ctype_len;
 	const char	*body;

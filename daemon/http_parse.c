@@ -215,6 +215,25 @@ header_lines(const char *p, const char *end, struct http_msg *m)
 	return (0);
 }
 
+/*
+ * A line end that is not CRLF in p[0..n): a LF without its CR, or a CR
+ * followed by anything but LF.  Such a head can never complete, so it
+ * is answered at once rather than at the timeout.
+ */
+static int
+bad_line_end(const char *p, size_t n)
+{
+	const char	*q, *e = p + n;
+
+	for (q = p; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		if (q == p || q[-1] != '\r')
+			return (1);
+	for (q = p; (q = memchr(q, '\r', (size_t)(e - q))) != NULL; q++)
+		if (q + 1 < e && q[1] != '\n')
+			return (1);
+	return (0);
+}
+
 int
 http_parse(const char *buf, size_t len, size_t max_head, struct http_msg *m)
 {
@@ -228,8 +247,11 @@ http_parse(const char *buf, size_t len, size_t max_head, struct http_msg *m)
 	    p[0] == '\r' && p[1] == '\n')
 		p += 2;
 	end = memmem(p, scan - (size_t)(p - buf), "\r\n\r\n", 4);
-	if (end == NULL)
+	if (end == NULL) {
+		if (bad_line_end(p, scan - (size_t)(p - buf)))
+			return (400);
 		return (len >= max_head ? 431 : HTTP_MORE);
+	}
 	m->head_len = (size_t)(end - buf) + 4;
 	eol = memchr(p, '\r', (size_t)(end - p + 1));
 	if (eol == NULL || eol[1] != '\n' || memchr(p, '\n', (size_t)(eol -

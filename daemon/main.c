@@ -434,6 +434,7 @@ start_http(struct daemon *d, char *err, size_t errlen)
 	hc.max_headers = 8192;
 	hc.timeout = d->cfg.http_timeout;
 	hc.max_conns = d->cfg.max_conns;
+	hc.auth_fail_rate = d->cfg.auth_fail_rate;
 	d->http = http_start(d->store, d->metrics, &hc, &hooks, err, errlen);
 	if (d->http == NULL)
 		return -1;

@@ -4,7 +4,9 @@
  *
  * Feeds any bytes to http_parse() with a few head limits and checks what
  * it promises: a complete head lies inside the input and the limit, its
- * pointers point into it; then decodes the body and the query as forms.
+ * pointers point into it; "more bytes needed" only for a head that can
+ * still complete (no bare LF, no CR before anything but LF); then
+ * decodes the body and the query as forms.
  * Build and run with scripts/fuzz.sh.
  *
  * FUZZ_SOURCES: daemon/http_parse.c
@@ -24,6 +26,18 @@ inside(const char *buf, size_t len, const char *p, size_t n)
 {
 	if (p != NULL && (p < buf || p + n > buf + len))
 		abort();
+}
+
+/* HTTP_MORE for buf[0..n) is only right if every line end is CRLF. */
+static void
+completable(const char *buf, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) ||
+		    (buf[i] == '\r' && i + 1 < n && buf[i + 1] != '\n'))
+			abort();
 }
 
 static void
@@ -60,6 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = copy;
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		rc = http_parse(buf, size, limits[i], &m);
+		if (rc == HTTP_MORE)
+			completable(buf, size < limits[i] ? size : limits[i]);
 		if (rc != 0)
 			continue;
 		if (m.head_len > size || m.head_len > limits[i] ||

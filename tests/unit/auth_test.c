@@ -314,3 +314,277 @@ Test(auth, reload_while_checking_in_other_threads)
 		cr_expect_gt((long)n, 0);
 	}
 }
+
+/* ---- failed credentials cost the caller (SPEC section 4) -------------- */
+
+static uint64_t	 fake_now = 1000;
+
+static uint64_t
+fake_clock(void)
+{
+	return (fake_now);
+}
+
+/* "Basic " and base64 of s, into out. */
+static void
+basic(char *out, size_t outlen, const char *s)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		 i, n = strlen(s), o;
+	uint32_t	 v;
+
+	cr_assert_lt(6 + (n + 2) / 3 * 4, outlen);
+	memcpy(out, "Basic ", 6);
+	for (i = 0, o = 6; i < n; i += 3) {
+		v = (uint32_t)(unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = alpha[v >> 18 & 63];
+		out[o++] = alpha[v >> 12 & 63];
+		out[o++] = i + 1 < n ? alpha[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? alpha[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* Basic credentials id:pw followed by n. */
+static void
+basic_n(char *out, size_t outlen, const char *id, const char *pw, int n)
+{
+	char	 s[128];
+
+	cr_assert_lt(snprintf(s, sizeof(s), "%s:%s%d", id, pw, n),
+	    (int)sizeof(s));
+	basic(out, outlen, s);
+}
+
+/* Basic credentials of the unknown id "guess<n>". */
+static void
+guess_n(char *out, size_t outlen, int n)
+{
+	char	 s[128];
+
+	cr_assert_lt(snprintf(s, sizeof(s), "guess%d:x", n), (int)sizeof(s));
+	basic(out, outlen, s);
+}
+
+/* A hash of "s3cret" made with prefix and count (crypt_gensalt). */
+static void
+make_hash(char *out, size_t outlen, const char *prefix, unsigned long count)
+{
+	struct crypt_data	 cd;
+	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	memset(&cd, 0, sizeof(cd));
+	cr_assert_not_null(crypt_gensalt_rn(prefix, count, NULL, 0, salt,
+	    sizeof(salt)));
+	cr_assert_not_null(crypt_rn("s3cret", salt, &cd, sizeof(cd)));
+	cr_assert_lt(snprintf(out, outlen, "%s", cd.output), (int)outlen);
+}
+
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+/* CPU time of one auth_check of hdr, which must answer want. */
+static uint64_t
+cpu_of_check(struct auth_ctx *c, const char *hdr, int want)
+{
+	uint64_t	 t0 = thread_cpu_ns();
+
+	cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL), want, "%s",
+	    hdr);
+	return (thread_cpu_ns() - t0);
+}
+
+/*
+ * The costly client is neither the first nor the last line: an unknown
+ * id is verified against a dummy made like it (its algorithm and cost),
+ * and costs about as much CPU as a wrong password of that client, far
+ * more than one of a cheap client.  (The ratios are loose: bcrypt cost
+ * 10 against 1000 rounds of SHA-512 differ a hundredfold.)
+ */
+Test(auth, unknown_id_costs_as_much_as_the_costliest_hash)
+{
+	struct auth_ctx		*c;
+	struct auth_stats	 st;
+	char			 h6[256], h2[256], h5[256], file[1024];
+	char			 dummy[256], hdr[128];
+	uint64_t		 cheap, dear, unknown;
+
+	make_hash(h6, sizeof(h6), "$6$", 1000);
+	make_hash(h2, sizeof(h2), "$2b$", 10);
+	make_hash(h5, sizeof(h5), "$6$", 0);
+	cr_assert_lt(snprintf(file, sizeof(file), "cheap:%s:introspect\n"
+	    "dear:%s:introspect\ncheap2:%s:introspect\n", h6, h2, h5),
+	    (int)sizeof(file));
+	write_file(file);
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(auth_dummy_hash(a, dummy, sizeof(dummy)), 0);
+	cr_expect_eq(strncmp(dummy, "$2b$10$", 7), 0, "dummy %s", dummy);
+	cr_expect_str_neq(dummy, h2);
+	cr_assert_not_null(c = auth_ctx_new(a));
+
+	basic(hdr, sizeof(hdr), "cheap:wrong");
+	cheap = cpu_of_check(c, hdr, AUTH_UNAUTHORIZED);
+	basic(hdr, sizeof(hdr), "dear:wrong");
+	dear = cpu_of_check(c, hdr, AUTH_UNAUTHORIZED);
+	basic(hdr, sizeof(hdr), "nobody:wrong");
+	unknown = cpu_of_check(c, hdr, AUTH_UNAUTHORIZED);
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, 3);
+	cr_expect_eq(st.dummies, 1);
+	cr_expect_geq(unknown * 3, dear, "unknown %llu ns, known %llu ns",
+	    (unsigned long long)unknown, (unsigned long long)dear);
+	cr_expect_geq(unknown, 5 * cheap, "unknown %llu ns, cheap %llu ns",
+	    (unsigned long long)unknown, (unsigned long long)cheap);
+	/* The dummy's password is nobody's: the known one does not pass. */
+	basic(hdr, sizeof(hdr), "nobody:s3cret");
+	cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL),
+	    AUTH_UNAUTHORIZED);
+	auth_ctx_free(&c);
+}
+
+Test(auth, dummy_follows_a_reload)
+{
+	char	 h6[256], h2[256], file[1024], dummy[256];
+
+	make_hash(h2, sizeof(h2), "$2b$", 6);
+	make_hash(h6, sizeof(h6), "$6$", 1000);
+	cr_assert_lt(snprintf(file, sizeof(file), "a:%s:\nb:%s:\n", h6, h2),
+	    (int)sizeof(file));
+	write_file(file);
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(auth_dummy_hash(a, dummy, sizeof(dummy)), 0);
+	cr_expect_eq(strncmp(dummy, "$2b$06$", 7), 0, "dummy %s", dummy);
+	cr_assert_lt(snprintf(file, sizeof(file), "a:%s:\n", h6),
+	    (int)sizeof(file));
+	write_file(file);
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(auth_dummy_hash(a, dummy, sizeof(dummy)), 0);
+	cr_expect_eq(strncmp(dummy, "$6$rounds=1000$", 15), 0, "dummy %s",
+	    dummy);
+}
+
+/* Past the budget of a client id: 429 without crypt(3), for a second. */
+Test(auth, id_budget_spent_throttles_without_crypt)
+{
+	struct auth_ctx		*c;
+	struct auth_stats	 st;
+	char			 hdr[128];
+	int			 i;
+
+	write_file("rs:" H6 ":introspect\nad:" H6 ":admin\n");
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	auth_set_clock(a, fake_clock);
+	auth_set_fail_rate(a, 3);
+	cr_assert_not_null(c = auth_ctx_new(a));
+	for (i = 0; i < 3; i++) {
+		basic_n(hdr, sizeof(hdr), "rs", "wrong", i);
+		cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL),
+		    AUTH_UNAUTHORIZED);
+	}
+	basic_n(hdr, sizeof(hdr), "rs", "wrong", 3);
+	cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL),
+	    AUTH_THROTTLED);
+	/* Even the right password: its id's budget is spent. */
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL),
+	    AUTH_THROTTLED);
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, 3, "crypt(3) ran past the budget");
+	cr_expect_eq(st.throttled, 2);
+	/* Another id is not concerned (no peer given). */
+	cr_expect_eq(chk(c, AD_OK, AUTH_ROLE_ADMIN, NULL), AUTH_OK);
+	/* The next second, a new budget. */
+	fake_now++;
+	cr_expect_eq(chk(c, RS_OK, AUTH_ROLE_INTROSPECT, NULL), AUTH_OK);
+	basic_n(hdr, sizeof(hdr), "rs", "wrong", 4);
+	cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL),
+	    AUTH_UNAUTHORIZED);
+	auth_ctx_free(&c);
+}
+
+static int
+chk_from(struct auth_ctx *c, const char *hdr, const char *peer)
+{
+	return (auth_check_peer(c, hdr, strlen(hdr), AUTH_ROLE_INTROSPECT,
+	    peer, 4, NULL));
+}
+
+/* Past the budget of a peer address: 429 whatever the id, for it only. */
+Test(auth, peer_budget_spent_throttles_that_peer_only)
+{
+	struct auth_ctx		*c;
+	struct auth_stats	 st;
+	char			 hdr[128];
+	int			 i;
+
+	write_file("rs:" H6 ":introspect\n");
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	auth_set_clock(a, fake_clock);
+	auth_set_fail_rate(a, 4);
+	cr_assert_not_null(c = auth_ctx_new(a));
+	for (i = 0; i < 4; i++) {
+		guess_n(hdr, sizeof(hdr), i);
+		cr_expect_eq(chk_from(c, hdr, "\x0a\x00\x00\x01"),
+		    AUTH_UNAUTHORIZED);
+	}
+	guess_n(hdr, sizeof(hdr), 99);
+	cr_expect_eq(chk_from(c, hdr, "\x0a\x00\x00\x01"), AUTH_THROTTLED);
+	cr_expect_eq(chk_from(c, RS_OK, "\x0a\x00\x00\x01"), AUTH_THROTTLED);
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, 4);
+	/* Another peer is still verified. */
+	cr_expect_eq(chk_from(c, hdr, "\x0a\x00\x00\x02"), AUTH_UNAUTHORIZED);
+	cr_expect_eq(chk_from(c, RS_OK, "\x0a\x00\x00\x02"), AUTH_OK);
+	auth_ctx_free(&c);
+}
+
+/*
+ * A credential verified (cached) before the flood is accepted during
+ * it, from the flooding peer itself, without a crypt(3) and without
+ * touching the budget; and successful verifications spend no budget.
+ */
+Test(auth, cached_credentials_pass_a_spent_budget)
+{
+	struct auth_ctx		*c;
+	struct auth_stats	 st;
+	const char		*peer = "\x7f\x00\x00\x01";
+	char			 hdr[128];
+	uint64_t		 hits, verifies;
+	int			 i;
+
+	write_file("rs:" H6 ":introspect\n");
+	cr_assert_eq(auth_load(a, path, err, sizeof(err)), 0, "%s", err);
+	auth_set_clock(a, fake_clock);
+	auth_set_fail_rate(a, 2);
+	cr_assert_not_null(c = auth_ctx_new(a));
+	/* Four good verifications (spaces make each header new). */
+	for (i = 0; i < 4; i++) {
+		cr_assert_lt(snprintf(hdr, sizeof(hdr), "Basic %*s%s", i, "",
+		    RS_OK + 6), (int)sizeof(hdr));
+		cr_expect_eq(chk_from(c, hdr, peer), AUTH_OK, "%s", hdr);
+	}
+	for (i = 0; i < 50; i++) {
+		basic_n(hdr, sizeof(hdr), "rs", "wrong", i);
+		cr_expect_eq(chk_from(c, hdr, peer), i < 2 ?
+		    AUTH_UNAUTHORIZED : AUTH_THROTTLED, "guess %d", i);
+	}
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, 6);
+	hits = st.hits;
+	verifies = st.verifies;
+	cr_expect_eq(chk_from(c, RS_OK, peer), AUTH_OK);
+	auth_ctx_stats(c, &st);
+	cr_expect_eq(st.verifies, verifies);
+	cr_expect_eq(st.hits, hits + 1);
+	auth_ctx_free(&c);
+}

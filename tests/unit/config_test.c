@@ -91,6 +91,7 @@ Test(config, defaults)
 	cr_assert_eq(cfg.max_body, 16384);
 	cr_assert_eq(cfg.http_timeout, 10);
 	cr_assert_eq(cfg.max_conns, 1024);
+	cr_assert_eq(cfg.auth_fail_rate, 10);
 	cr_assert_eq(cfg.batch, 1000);
 	cr_assert_eq(cfg.partitions, 3);
 	cr_assert_eq(cfg.map_size, 65536);
@@ -163,6 +164,7 @@ Test(config, bounds)
 		{ "--topic-in", "bad topic" }, { "--topic-out", "" },
 		{ "--listen", "8080" }, { "--listen", "127.0.0.1:99999" },
 		{ "--brokers", "no port" }, { "--db", "" },
+		{ "--auth-fail-rate", "0" },
 	};
 	size_t i;
 
@@ -278,7 +280,7 @@ check_usage(const char *text)
 		    (int)sizeof(flag));
 		cr_assert_not_null(strstr(text, flag), "%s missing", flag);
 	}
-	cr_assert_eq(i, 23);
+	cr_assert_eq(i, 24);
 }
 
 Test(config, usage_lists_every_key)
