@@ -26,7 +26,7 @@ LIBS_A	= $(BUILD)/libdaemon.a $(BUILD)/libconsumers.a $(BUILD)/libstore.a
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all run test unit unit-bins scenario bench asan asan-unit fuzz lint \
-	clean deps deps-test
+	clean deps deps-test soak
 
 all: $(BUILD)/revokerd $(BUILD)/revokerctl
 
@@ -81,6 +81,14 @@ unit: $(UNIT_BIN)
 
 scenario: all
 	@tests/scenario/run.sh $(BUILD)
+
+# make soak: the crash soak (f0013) with 100 SIGKILLs and a larger log
+# (make test runs it with 20); about 10 minutes on two cores.
+soak:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@SOAK_KILLS=100 SOAK_EVENTS=100000 SOAK_TREE=50000 \
+	    SCENARIO_TIMEOUT=1800 tests/scenario/run.sh $(BUILD) f0013
 
 bench:
 	@scripts/deps.sh bench
