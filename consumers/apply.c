@@ -350,3 +350,30 @@ apply_message(struct apply *a, struct store_txn *txn,
 	a->counts.dead += rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE;
 	return rc;
 }
+
+enum apply_result
+apply_batch(struct apply *a, struct store *st, const struct apply_msg *m,
+    size_t n, void (*dead)(void *, const char *), void *arg)
+{
+	struct store_txn *txn;
+	const char *reason;
+	size_t i;
+	int rc;
+
+	if (store_begin(st, 0, &txn) == -1)
+		return APPLY_STORE_ERROR;
+	for (i = 0; i < n; i++) {
+		rc = apply_message(a, txn, &m[i], &reason);
+		if (APPLY_FAILED(rc)) {
+			store_abort(&txn);
+			return rc;
+		}
+		if ((rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE) &&
+		    dead != NULL)
+			dead(arg, reason);
+	}
+	if (store_commit(&txn) == -1)
+		return store_failure(st, NULL) == STORE_FAIL_FULL ?
+		    APPLY_STORE_FULL : APPLY_STORE_ERROR;
+	return APPLY_OK;
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct store;
 struct store_txn;
 struct apply;
 
@@ -55,10 +56,13 @@ struct apply_config {
 	size_t		 max_event;	/* bytes; default 65536 */
 };
 
+/* One input message, as the Kafka source and replay hand it over. */
 struct apply_msg {
 	const char	*topic;		/* NULL: no offset to record */
 	int32_t		 partition;
 	int64_t		 offset;
+	const void	*key;		/* not used by apply */
+	size_t		 klen;
 	const void	*payload;
 	size_t		 len;
 };
@@ -88,5 +92,19 @@ void		 apply_configure(struct apply *, const struct apply_config *);
 enum apply_result apply_message(struct apply *, struct store_txn *,
 		    const struct apply_msg *, const char **reason);
 void		 apply_counts(const struct apply *, struct apply_counts *);
+
+/*
+ * The one apply loop, of the daemon and of `revokerctl replay`: apply
+ * the n messages in one write transaction of store and commit it (the
+ * effects, the offsets and the outbox entries together).  dead (may be
+ * NULL) is told the reason of each message dead-lettered.  Returns
+ * APPLY_OK, or APPLY_STORE_FULL / APPLY_STORE_ERROR when the store
+ * failed: then nothing of the batch is kept (store_failure() says why)
+ * and the caller tries the same messages again later, or stops.  Cost:
+ * the messages' own work and one commit.
+ */
+enum apply_result apply_batch(struct apply *, struct store *,
+		    const struct apply_msg *, size_t n,
+		    void (*dead)(void *arg, const char *reason), void *arg);
 
 #endif

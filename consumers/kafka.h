@@ -14,17 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct kafka_mock;
+#include "consumers/apply.h"	/* struct apply_msg: what is consumed */
 
-struct kafka_msg {
-	const char	*topic;
-	int32_t		 partition;
-	int64_t		 offset;
-	const void	*key;
-	size_t		 klen;
-	const void	*payload;
-	size_t		 len;
-};
+struct kafka_mock;
 
 /*
  * Start an embedded Kafka-protocol broker (librdkafka's mock cluster)
@@ -52,7 +44,7 @@ int		 kafka_create_topics(const char *brokers,
  * expected.  Returns 0, fn's non-zero value, or -1 with errbuf.
  */
 int		 kafka_read_topic(const char *brokers, const char *topic,
-		    int (*fn)(void *, const struct kafka_msg *), void *arg,
+		    int (*fn)(void *, const struct apply_msg *), void *arg,
 		    void (*progress)(void *, uint64_t done, uint64_t total),
 		    char *errbuf, size_t errlen);
 
@@ -78,7 +70,7 @@ void		 kafka_in_ack(struct kafka_in *);
  * and offsets are in its store, from which a restart resumes).
  */
 long		 kafka_in_poll(struct kafka_in *, size_t max,
-		    int (*fn)(void *, const struct kafka_msg *, size_t n),
+		    int (*fn)(void *, const struct apply_msg *, size_t n),
 		    void *arg);
 /*
  * fn(arg, partition, from, to) is called when messages [from, to) of a

@@ -29,7 +29,7 @@ struct kafka_in {
 	void			(*gap_fn)(void *, int32_t, int64_t, int64_t);
 	void			*gap_arg;
 	rd_kafka_message_t	*msgs[BATCH_MAX];
-	struct kafka_msg	 km[BATCH_MAX];
+	struct apply_msg	 km[BATCH_MAX];
 };
 
 static const char *consumer_kv[] = {
@@ -236,7 +236,7 @@ kafka_in_on_gap(struct kafka_in *in,
 
 long
 kafka_in_poll(struct kafka_in *in, size_t max,
-    int (*fn)(void *, const struct kafka_msg *, size_t), void *arg)
+    int (*fn)(void *, const struct apply_msg *, size_t), void *arg)
 {
 	ssize_t n;
 	size_t k, i;
@@ -357,12 +357,12 @@ reader_done(const struct reader *r)
 
 int
 kafka_read_topic(const char *brokers, const char *topic,
-    int (*fn)(void *, const struct kafka_msg *), void *arg,
+    int (*fn)(void *, const struct apply_msg *), void *arg,
     void (*progress)(void *, uint64_t, uint64_t), char *errbuf,
     size_t errlen)
 {
 	struct reader r = { NULL, NULL, 0, 0, 0 };
-	struct kafka_msg km;
+	struct apply_msg km;
 	rd_kafka_message_t *m;
 	rd_kafka_t *rk;
 	int rc = 0, idle = 0;

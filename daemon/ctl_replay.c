@@ -22,8 +22,11 @@
 struct replay {
 	struct store	*st;
 	struct apply	*ap;
-	struct store_txn *txn;
-	int		 batch, inbatch;
+	int		 batch;
+	struct apply_msg *msg;		/* the batch being gathered */
+	size_t		*off;		/* where each payload is in buf */
+	char		*buf;
+	size_t		 nmsg, used, cap;
 	uint64_t	 n;		/* messages handed to apply */
 	uint64_t	 done, total;	/* progress: bytes or messages */
 	int		 tty;
@@ -50,43 +53,52 @@ replay_progress(struct replay *r, int last)
 		fputc('\n', stderr);
 }
 
+/* Apply the batch gathered, in one transaction (apply_batch). */
 static int
 replay_flush(struct replay *r)
 {
-	r->inbatch = 0;
-	if (r->txn == NULL)
+	const char *what;
+	size_t i;
+	int rc, full;
+
+	if (r->nmsg == 0)
 		return 0;
-	if (store_commit(&r->txn) == -1) {
-		fprintf(stderr, "revokerctl: replay: commit failed\n");
+	for (i = 0; i < r->nmsg; i++)
+		r->msg[i].payload = r->buf + r->off[i];
+	rc = apply_batch(r->ap, r->st, r->msg, r->nmsg, NULL, NULL);
+	r->nmsg = r->used = 0;
+	if (rc != APPLY_OK) {
+		full = store_failure(r->st, &what) == STORE_FAIL_FULL;
+		fprintf(stderr, "revokerctl: replay: %s: %s\n", full ?
+		    "the store is full (a larger --map-size, or disk space)" :
+		    "store error", what);
 		return -1;
 	}
 	replay_progress(r, 0);
 	return 0;
 }
 
-/* Apply one message, committing every r->batch messages. */
+/* Gather a copy of m into the batch; apply every r->batch messages. */
 static int
 replay_one(struct replay *r, const struct apply_msg *m)
 {
-	const char *what;
-	int full;
+	size_t ncap;
 
-	if (r->txn == NULL && store_begin(r->st, 0, &r->txn) == -1) {
-		fprintf(stderr, "revokerctl: replay: cannot begin a write "
-		    "transaction\n");
-		return -1;
+	if (r->used + m->len > r->cap) {
+		ncap = r->cap * 2 > r->used + m->len ? r->cap * 2 :
+		    r->used + m->len;
+		if ((r->buf = realloc(r->buf, ncap)) == NULL)
+			fatal("replay: out of memory");
+		r->cap = ncap;
 	}
-	if (APPLY_FAILED(apply_message(r->ap, r->txn, m, NULL))) {
-		full = store_failure(r->st, &what) == STORE_FAIL_FULL;
-		fprintf(stderr, "revokerctl: replay: %s: %s\n", full ?
-		    "the store is full (a larger --map-size, or disk space)" :
-		    "store error", what);
-		store_abort(&r->txn);
-		return -1;
-	}
-	if ((++r->n & 4095) == 0)
-		replay_progress(r, 0);
-	if (++r->inbatch >= r->batch)
+	memcpy(r->buf + r->used, m->payload, m->len);
+	r->msg[r->nmsg] = *m;
+	r->msg[r->nmsg].key = NULL;
+	r->msg[r->nmsg].klen = 0;
+	r->off[r->nmsg++] = r->used;
+	r->used += m->len;
+	r->n++;
+	if (r->nmsg >= (size_t)r->batch)
 		return replay_flush(r);
 	return 0;
 }
@@ -153,18 +165,9 @@ replay_file(struct replay *r, const char *path, size_t max_event)
 }
 
 static int
-kafka_cb(void *arg, const struct kafka_msg *km)
+kafka_cb(void *arg, const struct apply_msg *m)
 {
-	struct replay *r = arg;
-	struct apply_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.topic = km->topic;
-	m.partition = km->partition;
-	m.offset = km->offset;
-	m.payload = km->payload;
-	m.len = km->len;
-	return replay_one(r, &m) == -1 ? 1 : 0;
+	return replay_one(arg, m) == -1 ? 1 : 0;
 }
 
 static void
@@ -187,8 +190,6 @@ replay_kafka(struct replay *r, const char *brokers, const char *topic)
 	    errbuf, sizeof(errbuf));
 	if (rc == 0)
 		return 0;
-	if (r->txn != NULL)
-		store_abort(&r->txn);
 	if (rc != 1)	/* 1: kafka_cb stopped, after its message */
 		ctl_fail("replay", "%s: %s", topic, errbuf);
 	return -1;
@@ -457,6 +458,9 @@ ctl_replay(int argc, char **argv)
 	config_apply(&cfg, &ac);
 	r.batch = cfg.batch;
 	r.tty = isatty(STDERR_FILENO);
+	if ((r.msg = calloc(r.batch, sizeof(*r.msg))) == NULL ||
+	    (r.off = calloc(r.batch, sizeof(*r.off))) == NULL)
+		fatal("replay: out of memory");
 	rc = 1;
 	/* Never under a running daemon: its outbox would be dropped too. */
 	if (store_lock(cfg.db, &lockfd, err, sizeof(err)) != 0) {
@@ -470,6 +474,9 @@ ctl_replay(int argc, char **argv)
 		fatal("apply_new");
 	rc = replay_run(&r, &a, &cfg);
 fail:
+	free(r.msg);
+	free(r.off);
+	free(r.buf);
 	apply_free(&r.ap);
 	store_close(&r.st);
 	if (lockfd != -1)

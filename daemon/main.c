@@ -54,38 +54,25 @@ struct daemon {
 	int			 lockfd;	/* store_lock() of the database */
 };
 
-/*
- * Apply one batch of messages in one write transaction.  -1 when the
- * store failed (nothing of the batch is kept; store_failure() says
- * why): the caller pauses and tries the same messages again.
- */
-static int
-apply_batch(void *arg, const struct kafka_msg *km, size_t n)
+static void
+count_dead(void *arg, const char *reason)
 {
 	struct daemon *d = arg;
-	struct store_txn *txn;
-	struct apply_msg m;
-	const char *reason;
-	size_t i;
-	int rc;
 
-	if (store_begin(d->store, 0, &txn) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		m.topic = km[i].topic;
-		m.partition = km[i].partition;
-		m.offset = km[i].offset;
-		m.payload = km[i].payload;
-		m.len = km[i].len;
-		rc = apply_message(d->apply, txn, &m, &reason);
-		if (APPLY_FAILED(rc)) {
-			store_abort(&txn);
-			return -1;
-		}
-		if (rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE)
-			metrics_dead(d->metrics, reason);
-	}
-	return store_commit(&txn);
+	metrics_dead(d->metrics, reason);
+}
+
+/*
+ * One batch from the source: -1 when the store failed (nothing of it
+ * kept): the caller pauses and tries the same messages again.
+ */
+static int
+on_batch(void *arg, const struct apply_msg *m, size_t n)
+{
+	struct daemon *d = arg;
+
+	return apply_batch(d->apply, d->store, m, n, count_dead, d) ==
+	    APPLY_OK ? 0 : -1;
 }
 
 /*
@@ -255,7 +242,7 @@ on_input(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	kafka_in_ack(d->in);
 	for (i = 0; i < BATCHES_PER_WAKE; i++) {
-		n = kafka_in_poll(d->in, d->cfg.batch, apply_batch, d);
+		n = kafka_in_poll(d->in, d->cfg.batch, on_batch, d);
 		if (n == -1) {
 			count_apply(d);
 			pause_applying(d);
