@@ -48,11 +48,6 @@ struct store	*ctl_open(const char *dir, size_t map_mib, int must_exist);
 int		 ctl_num(const char *s, long long min, long long max,
 		    long long *out);
 
-/* "active", "pending", "denied", "revoked" for STORE_*. */
-const char	*ctl_status_name(int status);
-/* The status a user sees: "expired" for an active token past exp. */
-const char	*ctl_status_now(int issued, int status, int64_t exp,
-		    int64_t now);
 /*
  * Write s to stdout with control characters as \xHH (names come from
  * the IdP's events: no terminal escapes), at most 512 bytes of it.

@@ -136,24 +136,6 @@ ctl_open(const char *dir, size_t map_mib, int must_exist)
 	return s;
 }
 
-const char *
-ctl_status_name(int status)
-{
-	static const char *const names[] = {
-		"active", "pending", "denied", "revoked"
-	};
-
-	return status >= 0 && status <= STORE_REVOKED ? names[status] : "?";
-}
-
-const char *
-ctl_status_now(int issued, int status, int64_t exp, int64_t now)
-{
-	if (issued && status == STORE_ACTIVE && exp <= now)
-		return "expired";
-	return ctl_status_name(status);
-}
-
 double
 ctl_clock(void)
 {

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "consumers/log.h"
+#include "consumers/view.h"
 #include "daemon/ctl.h"
 #include "store/store.h"
 
@@ -179,7 +180,7 @@ digest_rec(EVP_MD_CTX *md, const struct graph *g, const struct grec *r)
 	md_str(md, r->iss);
 	md_str(md, r->jti);
 	md_str(md, r->issued ? "issued" : "placeholder");
-	md_str(md, ctl_status_name(r->status));
+	md_str(md, view_status_name(r->status));
 	for (k = 0; k < STORE_NPARENTS; k++) {
 		if (r->parent[k] == 0)
 			continue;

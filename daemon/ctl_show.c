@@ -9,12 +9,9 @@
 
 #include "consumers/log.h"
 #include "consumers/profile.h"
+#include "consumers/view.h"
 #include "daemon/ctl.h"
 #include "store/store.h"
-
-static const char *const kinds[STORE_NPARENTS] = {
-	"subject", "actor", "previous"
-};
 
 /* Find the token named by o (jti, and --iss if given).  0 or 1. */
 static int
@@ -74,25 +71,24 @@ field(const char *name, const char *value)
 }
 
 static void
-show_cause(struct store_txn *t, uint32_t ref)
+show_cause(const struct view_reason *vr)
 {
-	static const char *const tk[] = { "sub", "client_id", "actor" };
-	struct store_cause c;
+	const struct store_cause *c = &vr->cause;
 
-	if (store_cause_get(t, ref, &c) != 0) {
+	if (!vr->has_cause) {
 		printf("cause      (unknown)\n");
 		return;
 	}
 	printf("cause      event ");
-	ctl_vis(c.event_id);
-	printf(", %s ", c.target_kind >= 0 && c.target_kind < 3 ?
-	    tk[c.target_kind] : "jti");
-	ctl_vis(c.target);
-	if (c.reason[0] != '\0') {
+	ctl_vis(c->event_id);
+	printf(", %s ", view_target_kind(c->target_kind));
+	ctl_vis(c->target);
+	if (c->reason[0] != '\0') {
 		printf(", reason ");
-		ctl_vis(c.reason);
+		ctl_vis(c->reason);
 	}
-	printf(", at %lld\n", (long long)c.time);
+	printf(", at %lld%s\n", (long long)c->time, vr->inherited ?
+	    " (inherited from a parent)" : "");
 }
 
 static void
@@ -106,33 +102,39 @@ show_parents(struct store_txn *t, const struct store_token *tok,
 		if (tok->parent[k] == 0)
 			continue;
 		if (store_get(t, tok->parent[k], &p) != 0) {
-			printf("parent     %-8s (unreadable)\n", kinds[k]);
+			printf("parent     %-8s (unreadable)\n",
+			    view_parent_kind(k));
 			continue;
 		}
-		printf("parent     %-8s ", kinds[k]);
+		printf("parent     %-8s ", view_parent_kind(k));
 		ctl_vis(p.jti);
-		printf(" %s%s\n", ctl_status_now(p.issued, p.status, p.exp,
-		    now), p.issued ? "" : " (not issued yet)");
+		printf(" %s%s\n", view_status(&p, now, 0), p.issued ? "" :
+		    " (not issued yet)");
 	}
 }
 
-static void
+static int
 show_token(struct store_txn *t, const struct store_token *tok)
 {
 	int64_t now = (int64_t)time(NULL);
 	const char *rule = profile_rule_name(tok->rule);
+	struct view_reason vr;
 
+	if (view_reason(t, tok, now, 0, &vr) == -1)
+		return -1;
 	field("jti", tok->jti);
 	field("iss", tok->iss);
-	printf("status     %s%s\n", ctl_status_now(tok->issued, tok->status,
-	    tok->exp, now), tok->issued ? "" : " (not issued: a placeholder)");
+	printf("status     %s%s\n", vr.status, tok->issued ? "" :
+	    " (not issued: a placeholder)");
 	if (tok->own != tok->status)
 		printf("own        %s (the rest inherited from a parent)\n",
-		    ctl_status_name(tok->own));
+		    view_status_name(tok->own));
 	if (rule[0] != '\0')
 		printf("rule       %s\n", rule);
+	if (vr.reason != NULL && strcmp(vr.reason, rule) != 0)
+		printf("reason     %s\n", vr.reason);
 	if (tok->status == STORE_REVOKED)
-		show_cause(t, tok->cause);
+		show_cause(&vr);
 	if (tok->issued) {
 		field("kind", tok->kind == 1 ? "refresh" : "access");
 		field("sub", tok->sub);
@@ -146,6 +148,7 @@ show_token(struct store_txn *t, const struct store_token *tok)
 	}
 	show_parents(t, tok, now);
 	printf("children   %llu\n", (unsigned long long)tok->nchildren);
+	return 0;
 }
 
 int
@@ -163,8 +166,8 @@ ctl_show(int argc, char **argv)
 	if (begin_read("show", &o, &st, &t) != 0)
 		return 1;
 	if ((rc = find_token("show", t, &o, &id)) == 0) {
-		if (store_get(t, id, &tok) == 0)
-			show_token(t, &tok);
+		if (store_get(t, id, &tok) == 0 && show_token(t, &tok) == 0)
+			;
 		else
 			rc = ctl_fail("show", "cannot read the token");
 	}
@@ -173,151 +176,195 @@ ctl_show(int argc, char **argv)
 	return rc;
 }
 
-/* A set of token ids (never 0), open addressing. */
-struct idset {
-	uint64_t	*v;
-	size_t		 cap, n;
+/*
+ * The tree: consumers/view.c walks (breadth first, each token once, at
+ * most --limit tokens); this file prints what it listed, indented depth
+ * first (a token reached again says "see above") or as DOT.
+ */
+struct tnode {
+	struct store_token	 t;	/* strings in the map: one txn */
+	size_t			 first, n;	/* its edges, in edges[] */
 };
-
-/* Add id; 1 if it was new, 0 if already there. */
-static int
-idset_add(struct idset *s, uint64_t id)
-{
-	struct idset big;
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		big.cap = s->cap ? s->cap * 2 : 1024;
-		big.n = 0;
-		if ((big.v = calloc(big.cap, sizeof(uint64_t))) == NULL)
-			fatal("ctl: out of memory");
-		for (i = 0; i < s->cap; i++)
-			if (s->v[i] != 0)
-				idset_add(&big, s->v[i]);
-		free(s->v);
-		*s = big;
-	}
-	for (i = (id * 0x9e3779b97f4a7c15ULL) & (s->cap - 1); s->v[i] != 0;
-	    i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == id)
-			return 0;
-	s->v[i] = id;
-	s->n++;
-	return 1;
-}
-
-struct frame {
-	uint64_t	 id, parent;
-	uint32_t	 depth;
+struct tedge {
+	uint64_t	 from, to;
+	int		 kind;
 };
-
-struct walk {
-	struct store_txn *t;
-	struct idset	 seen;
-	struct frame	*stack;
-	size_t		 n, cap;
-	uint64_t	*kids;
-	size_t		 nkids, capkids;
-	long long	 limit, shown;
-	int		 dot;
+struct tree {
+	struct tnode	*node;
+	size_t		 nnode, capnode;
+	struct tedge	*edge;
+	size_t		 nedge, capedge;
+	struct tslot {
+		uint64_t id;		/* 0: empty */
+		size_t	 idx;		/* in node[] */
+	}		*slot;		/* open addressing */
+	size_t		 mask;
 	int64_t		 now;
+	int		 dot;
+	long long	 limit, lines;
 };
 
-static void
-walk_push(struct walk *w, uint64_t id, uint64_t parent, uint32_t depth)
+static struct tslot *
+tree_slot(struct tree *tr, uint64_t id)
 {
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 256;
-		w->stack = reallocarray(w->stack, w->cap, sizeof(*w->stack));
-		if (w->stack == NULL)
-			fatal("ctl: out of memory");
-	}
-	w->stack[w->n].id = id;
-	w->stack[w->n].parent = parent;
-	w->stack[w->n++].depth = depth;
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & tr->mask;
+
+	while (tr->slot[i].id != 0 && tr->slot[i].id != id)
+		i = (i + 1) & tr->mask;
+	return &tr->slot[i];
 }
 
 static int
-kid_add(void *arg, uint64_t id)
+tree_node(void *arg, const struct store_token *tok, uint32_t depth)
 {
-	struct walk *w = arg;
+	struct tree *tr = arg;
+	struct tslot *sl;
 
-	if (w->nkids == w->capkids) {
-		w->capkids = w->capkids ? w->capkids * 2 : 64;
-		w->kids = reallocarray(w->kids, w->capkids, sizeof(uint64_t));
-		if (w->kids == NULL)
+	(void)depth;
+	if (tr->nnode == tr->capnode) {
+		tr->capnode = tr->capnode ? tr->capnode * 2 : 256;
+		tr->node = reallocarray(tr->node, tr->capnode,
+		    sizeof(*tr->node));
+		if (tr->node == NULL)
 			fatal("ctl: out of memory");
 	}
-	w->kids[w->nkids++] = id;
+	memset(&tr->node[tr->nnode], 0, sizeof(tr->node[0]));
+	tr->node[tr->nnode].t = *tok;
+	sl = tree_slot(tr, tok->id);
+	sl->id = tok->id;
+	sl->idx = tr->nnode++;
 	return 0;
 }
 
-/* Push the children of id, first child on top, each once. */
 static int
-walk_children(struct walk *w, uint64_t id, uint32_t depth)
+tree_edge(void *arg, uint64_t from, uint64_t to, int kind)
 {
+	struct tree *tr = arg;
+
+	if (tr->nedge == tr->capedge) {
+		tr->capedge = tr->capedge ? tr->capedge * 2 : 256;
+		tr->edge = reallocarray(tr->edge, tr->capedge,
+		    sizeof(*tr->edge));
+		if (tr->edge == NULL)
+			fatal("ctl: out of memory");
+	}
+	tr->edge[tr->nedge].from = from;
+	tr->edge[tr->nedge].to = to;
+	tr->edge[tr->nedge++].kind = kind;
+	return 0;
+}
+
+static struct tnode *
+tree_find(struct tree *tr, uint64_t id)
+{
+	struct tslot *sl = tree_slot(tr, id);
+
+	return sl->id == id ? &tr->node[sl->idx] : NULL;
+}
+
+static int
+edge_cmp(const void *a, const void *b)
+{
+	const struct tedge *x = a, *y = b;
+
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return x->kind - y->kind;
+}
+
+/* Each node's edges to its children, as a run of the sorted edges. */
+static void
+tree_index(struct tree *tr)
+{
+	struct tnode *n;
 	size_t i;
 
-	w->nkids = 0;
-	if (store_children(w->t, id, kid_add, w) != 0)
-		return -1;
-	for (i = w->nkids; i > 0; i--)
-		if (i == 1 || w->kids[i - 1] != w->kids[i - 2])
-			walk_push(w, w->kids[i - 1], id, depth);
-	return 0;
-}
-
-/* The edge kinds by which tok names parent: "subject,actor". */
-static const char *
-edge_label(const struct store_token *tok, uint64_t parent, char *buf,
-    size_t len)
-{
-	size_t off = 0;
-	int k, n;
-
-	buf[0] = '\0';
-	for (k = 0; k < STORE_NPARENTS; k++) {
-		if (parent == 0 || tok->parent[k] != parent)
-			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-		    kinds[k]);
-		if (n < 0 || (size_t)n >= len - off)
-			break;
-		off += (size_t)n;
+	qsort(tr->edge, tr->nedge, sizeof(*tr->edge), edge_cmp);
+	for (i = 0; i < tr->nedge; i++) {
+		n = tree_find(tr, tr->edge[i].from);
+		if (n->n++ == 0)
+			n->first = i;
 	}
-	return buf;
 }
 
 static char
 status_mark(const struct store_token *tok, int64_t now)
 {
-	static const char marks[] = "APDR";
+	const char *st = view_status(tok, now, 0);
 
 	if (!tok->issued)
 		return '-';
-	if (tok->status == STORE_ACTIVE && tok->exp <= now)
-		return 'E';
-	return tok->status <= STORE_REVOKED ? marks[tok->status] : '?';
+	return strcmp(st, "expired") == 0 ? 'E' : (char)(st[0] - 32);
 }
 
-static void
-tree_line(const struct walk *w, const struct frame *f,
-    const struct store_token *tok, int first)
+/* The kinds of the edges i.. from one parent to one child: "a,b". */
+static size_t
+edge_label(const struct tree *tr, size_t i, size_t end, char *buf,
+    size_t len)
 {
-	char lbl[32];
-	int indent = f->depth > 60 ? 120 : (int)f->depth * 2;
+	size_t j, off = 0;
+	int n;
 
-	printf("%*s[%c] ", indent, "", status_mark(tok, w->now));
+	buf[0] = '\0';
+	for (j = i; j < end && tr->edge[j].to == tr->edge[i].to; j++) {
+		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+		    view_parent_kind(tr->edge[j].kind));
+		if (n > 0 && (size_t)n < len - off)
+			off += (size_t)n;
+	}
+	return j - i;
+}
+
+static int
+tree_line(struct tree *tr, const struct tnode *n, int depth,
+    const char *label, int again)
+{
+	const struct store_token *tok = &n->t;
+	int indent = depth > 60 ? 120 : depth * 2;
+
+	if (tr->lines++ >= tr->limit) {
+		printf("... more not shown (--limit)\n");
+		return -1;
+	}
+	printf("%*s[%c] ", indent, "", status_mark(tok, tr->now));
 	ctl_vis(tok->jti);
-	if (f->parent != 0)
-		printf(" (%s)", edge_label(tok, f->parent, lbl, sizeof(lbl)));
+	if (label != NULL)
+		printf(" (%s)", label);
 	if (tok->issued) {
 		printf(" sub=");
 		ctl_vis(tok->sub);
 		printf(" client_id=");
 		ctl_vis(tok->client_id);
 	}
-	printf("%s\n", first ? "" : " (see above)");
+	printf("%s\n", again ? " (see above)" : "");
+	return 0;
+}
+
+/* Depth first from n, each token expanded once (seen: 1). */
+static int
+tree_print(struct tree *tr, struct tnode *n, int depth, const char *label,
+    uint8_t *seen)
+{
+	struct tnode *c;
+	char lbl[32];
+	size_t i, end, k;
+	int again = seen[n - tr->node];
+
+	if (tree_line(tr, n, depth, label, again) == -1)
+		return -1;
+	if (again)
+		return 0;
+	seen[n - tr->node] = 1;
+	end = n->first + n->n;
+	for (i = n->first; i < end; i += k) {
+		k = edge_label(tr, i, end, lbl, sizeof(lbl));
+		c = tree_find(tr, tr->edge[i].to);
+		if (tree_print(tr, c, depth + 1, lbl, seen) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* A DOT string's inside: quotes and backslashes escaped, no controls. */
@@ -332,66 +379,85 @@ dot_str(const char *s)
 }
 
 static void
-dot_node(const struct walk *w, uint64_t id, const struct store_token *tok)
+tree_dot(struct tree *tr, int truncated)
 {
 	static const char *const fill[] = {
 		"palegreen", "khaki", "orange", "lightcoral"
 	};
-	char m = status_mark(tok, w->now);
+	const struct store_token *tok;
+	size_t i;
+	char m;
 
-	printf("\t\"n%llu\" [label=\"", (unsigned long long)id);
-	dot_str(tok->jti);
-	printf("\\n%s\"", tok->issued ? ctl_status_now(1, tok->status,
-	    tok->exp, w->now) : "not issued");
-	if (m == '-')
-		printf(", style=\"filled,dashed\", fillcolor=\"white\"];\n");
-	else
-		printf(", fillcolor=\"%s\"];\n", m == 'E' ? "lightgrey" :
-		    fill[tok->status & 3]);
+	printf("digraph tree {\n\tnode [shape=box, style=filled, "
+	    "fontname=\"Helvetica\"];\n");
+	for (i = 0; i < tr->nnode; i++) {
+		tok = &tr->node[i].t;
+		m = status_mark(tok, tr->now);
+		printf("\t\"n%llu\" [label=\"", (unsigned long long)tok->id);
+		dot_str(tok->jti);
+		printf("\\n%s\"", tok->issued ? view_status(tok, tr->now, 0) :
+		    "not issued");
+		if (m == '-')
+			printf(", style=\"filled,dashed\", "
+			    "fillcolor=\"white\"];\n");
+		else
+			printf(", fillcolor=\"%s\"];\n", m == 'E' ?
+			    "lightgrey" : fill[tok->status & 3]);
+	}
+	for (i = 0; i < tr->nedge; i++)
+		printf("\t\"n%llu\" -> \"n%llu\" [label=\"%s\"];\n",
+		    (unsigned long long)tr->edge[i].from,
+		    (unsigned long long)tr->edge[i].to,
+		    view_parent_kind(tr->edge[i].kind));
+	if (truncated)
+		printf("\t// more not shown (--limit)\n");
+	printf("}\n");
 }
 
-/* Depth first from root, each token expanded once, at most w->limit. */
+/* Walk from root, then print.  0 or -1. */
 static int
-walk_run(struct walk *w, uint64_t root)
+tree_run(struct store_txn *t, const struct store_token *root,
+    struct tree *tr)
 {
-	struct store_token tok;
-	struct frame f;
-	char lbl[32];
-	int first;
+	struct view_walk w;
+	uint8_t *seen;
+	size_t cap = 2;
+	int rc;
 
-	walk_push(w, root, 0, 0);
-	while (w->n > 0) {
-		f = w->stack[--w->n];
-		if (w->shown++ >= w->limit) {
-			printf(w->dot ? "\t// more not shown (--limit)\n" :
-			    "... more not shown (--limit)\n");
-			break;
-		}
-		if (store_get(w->t, f.id, &tok) != 0)
-			return -1;
-		first = idset_add(&w->seen, f.id);
-		if (!w->dot)
-			tree_line(w, &f, &tok, first);
-		else if (first)
-			dot_node(w, f.id, &tok);
-		if (w->dot && f.parent != 0)
-			printf("\t\"n%llu\" -> \"n%llu\" [label=\"%s\"];\n",
-			    (unsigned long long)f.parent,
-			    (unsigned long long)f.id,
-			    edge_label(&tok, f.parent, lbl, sizeof(lbl)));
-		if (first && walk_children(w, f.id, f.depth + 1) == -1)
-			return -1;
+	memset(&w, 0, sizeof(w));
+	w.node = tree_node;
+	w.edge = tree_edge;
+	w.arg = tr;
+	w.max = (size_t)tr->limit;
+	while (cap < 2 * w.max)
+		cap <<= 1;
+	tr->mask = cap - 1;
+	if ((tr->slot = calloc(cap, sizeof(*tr->slot))) == NULL)
+		fatal("ctl: out of memory");
+	if (view_walk_run(t, root, &w) == -1)
+		return -1;
+	tree_index(tr);
+	if (tr->dot) {
+		tree_dot(tr, w.truncated);
+		return 0;
 	}
+	if ((seen = calloc(tr->nnode, 1)) == NULL)
+		fatal("ctl: out of memory");
+	rc = tree_print(tr, &tr->node[0], 0, NULL, seen);
+	if (rc == 0 && w.truncated)
+		printf("... more not shown (--limit)\n");
+	free(seen);
 	return 0;
 }
 
 int
 ctl_tree(int argc, char **argv)
 {
+	struct store_token tok;
 	struct store_txn *t = NULL;
 	struct store *st = NULL;
 	struct ctl_opts o;
-	struct walk w;
+	struct tree tr;
 	uint64_t id;
 	int rc;
 
@@ -399,24 +465,18 @@ ctl_tree(int argc, char **argv)
 		return rc;
 	if (begin_read("tree", &o, &st, &t) != 0)
 		return 1;
-	memset(&w, 0, sizeof(w));
+	memset(&tr, 0, sizeof(tr));
 	if ((rc = find_token("tree", t, &o, &id)) != 0)
 		goto done;
-	w.t = t;
-	w.limit = o.limit;
-	w.dot = o.dot;
-	w.now = (int64_t)time(NULL);
-	if (w.dot)
-		printf("digraph tree {\n\tnode [shape=box, style=filled, "
-		    "fontname=\"Helvetica\"];\n");
-	if (walk_run(&w, id) == -1)
+	tr.limit = o.limit;
+	tr.dot = o.dot;
+	tr.now = (int64_t)time(NULL);
+	if (store_get(t, id, &tok) != 0 || tree_run(t, &tok, &tr) == -1)
 		rc = ctl_fail("tree", "cannot read the database");
-	if (w.dot)
-		printf("}\n");
 done:
-	free(w.seen.v);
-	free(w.stack);
-	free(w.kids);
+	free(tr.node);
+	free(tr.edge);
+	free(tr.slot);
 	store_abort(&t);
 	store_close(&st);
 	return rc;
