@@ -84,6 +84,7 @@ name(const char *fmt, ...)					\
 	errno = saved;						\
 }
 
+LOGFN(log_error, LOG_ERROR, "error", 0)
 LOGFN(log_warn, LOG_WARN, "warn", 1)
 LOGFN(log_warnx, LOG_WARN, "warn", 0)
 LOGFN(log_info, LOG_INFO, "info", 0)

@@ -18,6 +18,8 @@ int	log_level(void);
 /* "error", "warn", "info", "debug" to LOG_*, or -1. */
 int	log_parse_level(const char *);
 
+/* At error level, no errno: what an operator must act on. */
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
