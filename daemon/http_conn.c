@@ -75,8 +75,10 @@ conn_free(struct http_conn *c)
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
 	w->h->nconns--;
-	if (c->req.waiting)
+	if (c->req.waiting) {
 		TAILQ_REMOVE(&w->waits, &c->req, wait_entry);
+		api_wait_drop(&c->req);
+	}
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -408,6 +410,8 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	hb_str(&b, "\r\nCache-Control: no-store\r\n");
 	if (status == 401)
 		hb_str(&b, "WWW-Authenticate: Basic realm=\"revokerd\"\r\n");
+	if (status == 503)
+		hb_str(&b, "Retry-After: 1\r\n");
 	if (status == 405 && r->allow != NULL) {
 		hb_add(&b, "Allow: ", 7);
 		hb_str(&b, r->allow);
