@@ -14,10 +14,10 @@
  * (pending.h) that the producer's delivery report fills in.  The
  * request then waits, polled every WAIT_POLL_US with the worker's other
  * waiting ones: 200 once the event is applied (within revoke_wait_ms);
- * 202 once revoke_wait_ms has passed and the broker has acknowledged it; 503 with Retry-After
- * when its delivery failed or no acknowledgement came within
- * max(revoke_wait_ms, ACK_MIN_MS).  So a 200 or a 202 always stands for
- * an event the broker holds.
+ * 202 once revoke_wait_ms has passed and the broker has acknowledged
+ * it; 503 with Retry-After when its delivery failed or no
+ * acknowledgement came within max(revoke_wait_ms, ACK_MIN_MS).  So a
+ * 200 or a 202 always stands for an event the broker holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,8 +234,11 @@ revoke_submit(struct http_req *r, const struct rv *v)
 	int			 rc = -1;
 
 	event_id(r->wait_id);
-	if (hk->submit == NULL || hk->pending == NULL ||
-	    pending_add(hk->pending, r->wait_id, &r->wait_tag) == -1) {
+	if (hk->submit == NULL || hk->pending == NULL) {
+		log_warnx("http: /revoke: no producer to publish with");
+		return (-1);
+	}
+	if (pending_add(hk->pending, r->wait_id, &r->wait_tag) == -1) {
 		log_warnx("http: /revoke: too many events awaiting delivery");
 		return (-1);
 	}
