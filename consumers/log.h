@@ -18,7 +18,7 @@ int	log_level(void);
 /* "error", "warn", "info", "debug" to LOG_*, or -1. */
 int	log_parse_level(const char *);
 
-/* At error level, no errno: what an operator must act on. */
+/* Something was or may be lost, or stopped: an operator must look. */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
