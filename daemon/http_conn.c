@@ -410,13 +410,13 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	hb_str(&b, "\r\nCache-Control: no-store\r\n");
 	if (status == 401)
 		hb_str(&b, "WWW-Authenticate: Basic realm=\"revokerd\"\r\n");
-	if (status == 503)
-		hb_str(&b, "Retry-After: 1\r\n");
 	if (status == 405 && r->allow != NULL) {
 		hb_add(&b, "Allow: ", 7);
 		hb_str(&b, r->allow);
 		hb_add(&b, "\r\n", 2);
 	}
+	if (status == 503)
+		hb_str(&b, "Retry-After: 1\r\n");
 	if (!r->keepalive)
 		hb_str(&b, "Connection: close\r\n");
 	else if (r->http10)	/* RFC 9112 9.3: 1.0 keeps alive if told */

@@ -28,8 +28,6 @@
 
 #define PUMP_MS		20
 #define BATCHES_PER_WAKE 16
-#define REVOKES_MAX	4096	/* /revoke events awaiting delivery */
-#define REVOKE_STOP_MS	3000	/* how long SIGTERM waits for them */
 
 struct daemon {
 	struct config		 cfg;
@@ -41,8 +39,8 @@ struct daemon {
 	struct kafka_out	*out;
 	struct drain		*drain;
 	struct http		*http;
-	struct metrics		*metrics;
 	struct pending		*revokes;
+	struct metrics		*metrics;
 	struct event		*ev_in, *ev_pump, *ev_sig[3];
 	char			 brokers[256];
 	int			 failed;
@@ -360,6 +358,9 @@ start(struct daemon *d, char *err, size_t errlen)
 	event_active(d->ev_in, EV_READ, 0);
 	return 0;
 }
+
+#define REVOKES_MAX	4096	/* /revoke events awaiting delivery */
+#define REVOKE_STOP_MS	3000	/* how long SIGTERM waits for them */
 
 /*
  * Give /revoke events their delivery reports a while, so that the calls
