@@ -214,6 +214,9 @@ offset_of(void *arg, int32_t partition)
 	return next;
 }
 
+#define REVOKES_MAX	4096	/* /revoke events awaiting delivery */
+#define REVOKE_STOP_MS	3000	/* how long SIGTERM waits for them */
+
 static int
 hook_submit(void *arg, const char *key, const char *payload, size_t len,
     uint64_t tag)
@@ -358,9 +361,6 @@ start(struct daemon *d, char *err, size_t errlen)
 	event_active(d->ev_in, EV_READ, 0);
 	return 0;
 }
-
-#define REVOKES_MAX	4096	/* /revoke events awaiting delivery */
-#define REVOKE_STOP_MS	3000	/* how long SIGTERM waits for them */
 
 /*
  * Give /revoke events their delivery reports a while, so that the calls
