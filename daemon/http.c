@@ -115,6 +115,7 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	api_wait_final(w);
 	event_base_loopbreak(w->base);
 }
 

@@ -7,9 +7,11 @@
 #define HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct metrics;
+struct pending;
 struct http;
 
 struct http_config {
@@ -29,17 +31,20 @@ struct http_config {
 struct http_hooks {
 	/*
 	 * Publish a token.revoked event (JSON payload, key) to the input
-	 * topic.  Called from worker threads; must be thread-safe.
-	 * 0 or -1.
+	 * topic, with tag for its delivery report (the report of a tag of
+	 * pending_add() must reach pending_report()).  Called from worker
+	 * threads; must be thread-safe.  0, or -1 when it was not queued.
 	 */
 	int		(*submit)(void *arg, const char *key,
-			    const char *payload, size_t len);
+			    const char *payload, size_t len, uint64_t tag);
 	/*
 	 * NULL when ready (caught up, applying, publishing), else why not:
 	 * one of SPEC section 4's /readyz reasons.  Thread-safe.
 	 */
 	const char	*(*ready)(void *arg);
 	void		*arg;
+	/* /revoke events awaiting their delivery report (pending.h) */
+	struct pending	*pending;
 };
 
 /*
@@ -51,7 +56,11 @@ struct http	*http_start(struct store *, struct metrics *,
 		    char *errbuf, size_t errlen);
 /* Re-read the clients file; on error keep the old set.  0 or -1. */
 int		 http_reload(struct http *);
-/* Stop accepting, finish the workers, free; NULLs *hp.  Accepts NULL. */
+/*
+ * Stop accepting, finish the workers, free; NULLs *hp.  Accepts NULL.
+ * A /revoke still waiting is answered first: 202 if its event was
+ * acknowledged, else 503.
+ */
 void		 http_stop(struct http **hp);
 
 #endif

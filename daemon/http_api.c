@@ -1,7 +1,8 @@
 /*
  * http_api: routing, authentication and the token endpoints of SPEC
  * section 4: POST /introspect (RFC 7662), POST /revoke (RFC 7009),
- * /healthz, /readyz and /metrics.  The admin views are in http_admin.c.
+ * /healthz, /readyz and /metrics.  The admin views are in http_admin.c,
+ * the rest of /revoke in http_revoke.c.
  *
  * Every endpoint but the health checks authenticates the caller first,
  * before the store is read, and no error depends on whether a token
@@ -18,7 +19,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "consumers/log.h"
 #include "daemon/auth.h"
@@ -27,7 +27,6 @@
 #include "store/store.h"
 
 #define JSON_TYPE	"application/json"
-#define WAIT_POLL_US	2000
 
 #define STR_IOV(s)	{ (void *)(uintptr_t)(s), sizeof(s) - 1 }
 
@@ -43,9 +42,11 @@ path_is(const struct http_req *r, const char *p)
 }
 
 void
-api_error(struct http_req *r, int status)
+api_error_desc(struct http_req *r, int status, const char *desc)
 {
-	struct iovec	 iov[3];
+	struct iovec	 iov[5] = { STR_IOV("{\"error\":\""), { NULL, 0 },
+	    STR_IOV("\",\"error_description\":\""), { NULL, 0 },
+	    STR_IOV("\"}") };
 	const char	*code;
 
 	switch (status) {
@@ -60,19 +61,22 @@ api_error(struct http_req *r, int status)
 	case 503: code = "temporarily_unavailable"; break;
 	default: code = status >= 500 ? "server_error" : "invalid_request";
 	}
-	iov[0].iov_base = (void *)(uintptr_t)"{\"error\":\"";
-	iov[0].iov_len = 10;
 	iov[1].iov_base = (void *)(uintptr_t)code;
 	iov[1].iov_len = strlen(code);
-	iov[2].iov_base = (void *)(uintptr_t)"\"}";
-	iov[2].iov_len = 2;
-	http_reply(r, status, JSON_TYPE, iov, 3);
+	if (desc == NULL) {
+		iov[2] = iov[4];
+		http_reply(r, status, JSON_TYPE, iov, 3);
+		return;
+	}
+	iov[3].iov_base = (void *)(uintptr_t)desc;
+	iov[3].iov_len = strlen(desc);
+	http_reply(r, status, JSON_TYPE, iov, 5);
 }
 
-static void
-reply_empty(struct http_req *r, int status)
+void
+api_error(struct http_req *r, int status)
 {
-	http_reply(r, status, NULL, NULL, 0);
+	api_error_desc(r, status, NULL);
 }
 
 /* 0 if the caller may go on; else the 401 or 403 was sent. */
@@ -107,9 +111,8 @@ method_ok(struct http_req *r, int get)
 	return (-1);
 }
 
-/* The fields of a form body.  0, or -1 (the 400 was sent). */
-static int
-form_body(struct http_req *r, struct http_field *f, size_t nf)
+int
+api_form_body(struct http_req *r, struct http_field *f, size_t nf)
 {
 	static const char form[] = "application/x-www-form-urlencoded";
 	size_t		 n = sizeof(form) - 1;
@@ -128,6 +131,18 @@ form_body(struct http_req *r, struct http_field *f, size_t nf)
 	return (0);
 }
 
+int
+api_raw_hash(struct http_req *r, const char *token, uint8_t h[STORE_HASH_LEN])
+{
+	unsigned int	 hl;
+
+	if (EVP_DigestInit_ex2(r->w->md, r->w->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(r->w->md, token, strlen(token)) != 1 ||
+	    EVP_DigestFinal_ex(r->w->md, h, &hl) != 1 || hl != STORE_HASH_LEN)
+		return (-1);
+	return (0);
+}
+
 /*
  * The token a form names: by jti with token_type_hint=jti (under iss if
  * given, else under the one issuer that has it), then by the SHA-256 of
@@ -138,7 +153,6 @@ api_lookup(struct http_req *r, struct store_txn *txn, const char *token,
     const char *hint, const char *iss, uint64_t *id)
 {
 	uint8_t		 h[STORE_HASH_LEN];
-	unsigned int	 hl;
 	int		 rc;
 
 	if (hint != NULL && strcmp(hint, "jti") == 0) {
@@ -148,9 +162,7 @@ api_lookup(struct http_req *r, struct store_txn *txn, const char *token,
 			return (rc == STORE_EXISTS ? STORE_NOTFOUND : rc);
 	}
 	/* RFC 7662 2.1: a hint that finds nothing widens the search. */
-	if (EVP_DigestInit_ex2(r->w->md, r->w->sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(r->w->md, token, strlen(token)) != 1 ||
-	    EVP_DigestFinal_ex(r->w->md, h, &hl) != 1 || hl != sizeof(h))
+	if (api_raw_hash(r, token, h) == -1)
 		return (-1);
 	return (store_lookup_hash(txn, h, id));
 }
@@ -206,7 +218,7 @@ introspect(struct http_req *r, const char *client)
 	uint64_t		 id;
 	int			 rc;
 
-	if (form_body(r, f, 3) == -1)
+	if (api_form_body(r, f, 3) == -1)
 		return;
 	if (store_read_begin(r->w->h->store, &r->w->rtxn) == -1) {
 		api_error(r, 503);
@@ -224,153 +236,6 @@ introspect(struct http_req *r, const char *client)
 	} else
 		http_reply(r, 200, JSON_TYPE, &no, 1);
 	store_read_end(txn);
-}
-
-/*
- * Every WAIT_POLL_US while some /revoke waits: one read transaction for
- * all of the worker's waiting requests; answer those whose event was
- * applied (200) or whose time is up (202), and serve what their
- * connections have next.
- */
-void
-api_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_worker	*w = arg;
-	struct http_req		*r, *next;
-	struct store_txn	*txn = NULL;
-	struct timeval		 tv = { 0, WAIT_POLL_US };
-	uint64_t		 now = http_now_us();
-	int			 seen;
-
-	(void)fd;
-	(void)what;
-	if (store_begin(w->h->store, 1, &txn) == -1)
-		txn = NULL;
-	for (r = TAILQ_FIRST(&w->waits); r != NULL; r = next) {
-		next = TAILQ_NEXT(r, wait_entry);
-		seen = txn != NULL ? store_event_seen(txn, r->wait_id) : -1;
-		if (seen != 1 && now < r->wait_until)
-			continue;
-		TAILQ_REMOVE(&w->waits, r, wait_entry);
-		r->waiting = 0;
-		reply_empty(r, seen == 1 ? 200 : 202);
-		http_resume(r);
-	}
-	store_abort(&txn);
-	if (!TAILQ_EMPTY(&w->waits))
-		evtimer_add(w->wait_ev, &tv);
-}
-
-/* Wait until the event is applied (200) or the time is up (202). */
-static int
-revoke_wait(struct http_req *r)
-{
-	struct http_worker	*w = r->w;
-	struct timeval		 tv = { 0, WAIT_POLL_US };
-
-	r->wait_until = http_now_us() +
-	    (uint64_t)w->h->cfg.revoke_wait_ms * 1000;
-	TAILQ_INSERT_TAIL(&w->waits, r, wait_entry);
-	r->waiting = 1;
-	if (!evtimer_pending(w->wait_ev, NULL))
-		evtimer_add(w->wait_ev, &tv);
-	return (1);
-}
-
-static void
-event_id(char out[HTTP_EVID_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t		 rnd[16];
-	size_t		 i;
-
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		fatalx("http: no random bytes");
-	memcpy(out, "http-", 5);
-	for (i = 0; i < sizeof(rnd); i++) {
-		out[5 + 2 * i] = hex[rnd[i] >> 4];
-		out[6 + 2 * i] = hex[rnd[i] & 15];
-	}
-	out[HTTP_EVID_LEN] = '\0';
-}
-
-/* The token.revoked event of SPEC section 2 into w->body. */
-static void
-revoke_event(struct http_req *r, const struct store_token *tok)
-{
-	struct evbuffer	*b = r->w->body;
-
-	evbuffer_add_printf(b, "{\"v\":1,\"type\":\"token.revoked\","
-	    "\"id\":\"%s\",\"time\":%lld,\"iss\":", r->wait_id,
-	    (long long)time(NULL));
-	json_str(b, tok->iss, strlen(tok->iss));
-	evbuffer_add_printf(b, ",\"target\":{\"jti\":");
-	json_str(b, tok->jti, strlen(tok->jti));
-	evbuffer_add_printf(b, ",\"iss\":");
-	json_str(b, tok->iss, strlen(tok->iss));
-	evbuffer_add_printf(b, "},\"reason\":\"rfc7009\"}");
-}
-
-/* Publish the revocation of tok; 0 or -1.  Reads tok inside its txn. */
-static int
-revoke_submit(struct http_req *r, const struct store_token *tok)
-{
-	const struct http_hooks	*hk = &r->w->h->hooks;
-	struct evbuffer		*b = r->w->body;
-	const char		*payload;
-	size_t			 len;
-	int			 rc = -1;
-
-	event_id(r->wait_id);
-	revoke_event(r, tok);
-	len = evbuffer_get_length(b);
-	if (hk->submit != NULL &&
-	    (payload = (const char *)evbuffer_pullup(b, -1)) != NULL)
-		rc = hk->submit(hk->arg, tok->jti, payload, len);
-	evbuffer_drain(b, len);
-	if (rc == -1)
-		log_warnx("http: /revoke: could not submit event %s",
-		    r->wait_id);
-	else
-		log_info("http: /revoke: submitted event %s", r->wait_id);
-	return (rc);
-}
-
-/* 0 when answered, 1 when waiting for the event to be applied. */
-static int
-revoke(struct http_req *r)
-{
-	struct http_field	 f[3] = { { "token", NULL, 0 },
-	    { "token_type_hint", NULL, 0 }, { "iss", NULL, 0 } };
-	struct store_txn	*txn;
-	struct store_token	 tok;
-	uint64_t		 id;
-	int			 rc;
-
-	if (form_body(r, f, 3) == -1)
-		return (0);
-	if (store_begin(r->w->h->store, 1, &txn) == -1) {
-		api_error(r, 503);
-		return (0);
-	}
-	if ((rc = api_lookup(r, txn, f[0].val, f[1].val, f[2].val, &id)) == 0)
-		rc = store_get(txn, id, &tok);
-	if (rc == 0 && tok.status != STORE_REVOKED)
-		rc = revoke_submit(r, &tok) == 0 ? 2 : 3;
-	store_abort(&txn);
-	switch (rc) {
-	case 2:
-		return (revoke_wait(r));
-	case 3:
-		api_error(r, 503);
-		return (0);
-	case -1:
-		api_error(r, 500);
-		return (0);
-	default:	/* unknown (RFC 7009 2.2) or revoked already */
-		reply_empty(r, 200);
-		return (0);
-	}
 }
 
 static void
@@ -436,7 +301,7 @@ api_serve(struct http_req *r)
 		r->ep = MET_EP_REVOKE;
 		if (method_ok(r, 0) == 0 &&
 		    gate(r, AUTH_ROLE_REVOKE, NULL) == 0)
-			return (revoke(r));
+			return (api_revoke(r));
 	} else if (path_is(r, "/healthz")) {
 		r->ep = MET_EP_HEALTHZ;
 		if (method_ok(r, 1) == 0)

@@ -88,8 +88,10 @@ conn_free(struct http_conn *c)
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
 	w->h->nconns--;
-	if (c->req.waiting)
+	if (c->req.waiting) {
 		TAILQ_REMOVE(&w->waits, &c->req, wait_entry);
+		api_wait_drop(&c->req);
+	}
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -490,6 +492,8 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 		hb_str(&b, r->allow);
 		hb_add(&b, "\r\n", 2);
 	}
+	if (status == 503)
+		hb_str(&b, "Retry-After: 1\r\n");
 	if (!r->keepalive)
 		hb_str(&b, "Connection: close\r\n");
 	else if (r->http10)	/* RFC 9112 9.3: 1.0 keeps alive if told */

@@ -5,7 +5,8 @@
  *   http.c		start, reload, stop; the workers' threads and sockets
  *   http_conn.c	connections: accept, read, parse, reply, keep-alive
  *   http_parse.c	the strict HTTP/1.1 request-head and form parsers
- *   http_api.c		routing, authentication, /introspect, /revoke, health
+ *   http_api.c		routing, authentication, /introspect, health
+ *   http_revoke.c	/revoke: resolve, publish, wait for delivery and apply
  *   http_admin.c	/v1/tokens/{jti} and its tree
  *
  * Each worker thread runs its own event base with its own descriptor of
@@ -104,7 +105,9 @@ struct http_req {
 	TAILQ_ENTRY(http_req) wait_entry;
 	int		 waiting;	/* on w->waits */
 	char		 wait_id[HTTP_EVID_LEN + 1];
-	uint64_t	 wait_until;	/* µs, monotonic */
+	uint64_t	 wait_tag;	/* its delivery (pending.h) */
+	uint64_t	 wait_until;	/* µs, monotonic: 202 if acked */
+	uint64_t	 ack_until;	/* µs, monotonic: 503 if not acked */
 };
 
 struct http {
@@ -169,9 +172,23 @@ void	http_resume(struct http_req *);
 
 /* http_api.c: serve r; 0 when answered, 1 when it went asynchronous. */
 int	api_serve(struct http_req *);
+/* The fields of a form body.  0, or -1 (the 400 was sent). */
+int	api_form_body(struct http_req *, struct http_field *f, size_t nf);
+/* SHA-256 of a raw token, as token.hash names it.  0 or -1. */
+int	api_raw_hash(struct http_req *, const char *token,
+	    uint8_t h[32]);
+
+/* http_revoke.c: POST /revoke; 0 when answered, 1 when waiting. */
+int	api_revoke(struct http_req *);
 /* The poll timer of w->waits (arg: the worker). */
 void	api_wait_cb(evutil_socket_t, short, void *);
+/* Answer every waiting /revoke now (the worker stops): 202 or 503. */
+void	api_wait_final(struct http_worker *);
+/* A waiting /revoke whose connection is freed: forget its delivery. */
+void	api_wait_drop(struct http_req *);
 void	api_error(struct http_req *, int status);
+/* The same with an error_description (a constant, JSON-safe string). */
+void	api_error_desc(struct http_req *, int status, const char *desc);
 
 /* http_admin.c */
 void	admin_token(struct http_req *, const char *rest, size_t len);

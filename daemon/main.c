@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
+#include "daemon/pending.h"
 #include "store/store.h"
 
 #define PUMP_MS		20
@@ -41,6 +42,7 @@ struct daemon {
 	struct kafka_out	*out;
 	struct drain		*drain;
 	struct http		*http;
+	struct pending		*revokes;
 	struct metrics		*metrics;
 	struct event		*ev_in, *ev_pump, *ev_retry, *ev_sig[3];
 	char			 brokers[256];
@@ -347,13 +349,29 @@ offset_of(void *arg, int32_t partition)
 	return next;
 }
 
+#define REVOKES_MAX	4096	/* /revoke events awaiting delivery */
+#define REVOKE_STOP_MS	3000	/* how long SIGTERM waits for them */
+
 static int
-hook_submit(void *arg, const char *key, const char *payload, size_t len)
+hook_submit(void *arg, const char *key, const char *payload, size_t len,
+    uint64_t tag)
 {
 	struct daemon *d = arg;
 
 	return kafka_out_send(d->out, d->cfg.topic_in, key, strlen(key),
-	    payload, len, DRAIN_TAG_OTHER) == 0 ? 0 : -1;
+	    payload, len, tag) == 0 ? 0 : -1;
+}
+
+/* Delivery reports: /revoke's to its table, the rest to the drain. */
+static void
+on_delivery(void *arg, uint64_t tag, int ok)
+{
+	struct daemon *d = arg;
+
+	if (pending_tag(tag))
+		pending_report(d->revokes, tag, ok);
+	else
+		drain_on_delivery(d->drain, tag, ok);
 }
 
 static const char *
@@ -392,8 +410,8 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 	if ((d->drain = drain_new(d->store, d->cfg.topic_out,
 	    d->cfg.topic_violations, d->cfg.topic_dlq)) == NULL)
 		return -1;
-	if ((d->out = kafka_out_new(d->brokers, drain_on_delivery, d->drain,
-	    err, errlen)) == NULL)
+	if ((d->out = kafka_out_new(d->brokers, on_delivery, d, err,
+	    errlen)) == NULL)
 		return -1;
 	drain_set_sink(d->drain, d->out);
 	drain_set_mode(d->drain, d->cfg.profile);
@@ -408,7 +426,7 @@ static int
 start_http(struct daemon *d, char *err, size_t errlen)
 {
 	struct http_config hc;
-	struct http_hooks hooks = { hook_submit, hook_ready, d };
+	struct http_hooks hooks = { hook_submit, hook_ready, d, d->revokes };
 
 	memset(&hc, 0, sizeof(hc));
 	hc.listen = d->cfg.listen;
@@ -463,6 +481,7 @@ start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	if ((d->metrics = metrics_new()) == NULL ||
+	    (d->revokes = pending_new(REVOKES_MAX)) == NULL ||
 	    (d->apply = apply_new(&ac)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -486,12 +505,32 @@ start(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* Stop in order: HTTP, input, flush the outbox a while, store, broker. */
+/*
+ * Give /revoke events their delivery reports a while, so that the calls
+ * waiting for them are answered 202 rather than 503.
+ */
+static void
+revokes_settle(struct daemon *d)
+{
+	int i;
+
+	if (d->out == NULL || d->revokes == NULL)
+		return;
+	for (i = 0; i < REVOKE_STOP_MS / 100 &&
+	    pending_outstanding(d->revokes) > 0; i++)
+		kafka_out_poll(d->out, 100);
+}
+
+/*
+ * Stop in order: /revoke deliveries, HTTP, input, flush the outbox a
+ * while, store, broker.
+ */
 static void
 stop(struct daemon *d)
 {
 	int i;
 
+	revokes_settle(d);
 	http_stop(&d->http);
 	kafka_in_free(&d->in);
 	if (d->out != NULL && d->drain != NULL) {
@@ -500,7 +539,10 @@ stop(struct daemon *d)
 			(void)drain_pump(d->drain);
 		}
 	}
+	if (d->revokes != NULL)
+		(void)pending_log_unacked(d->revokes, "at shutdown");
 	kafka_out_free(&d->out);
+	pending_free(&d->revokes);
 	drain_free(&d->drain);
 	store_close(&d->store);
 	if (d->lockfd != -1)

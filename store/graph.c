@@ -354,3 +354,53 @@ store_foreach(struct store_txn *t,
 	rc = st_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
+
+/*
+ * Keys of DB_KEY2ID are iss NUL jti, sorted by bytes: the first key
+ * names the smallest issuer, and the first key at or after that issuer
+ * followed by the byte 1 (past every "iss NUL ..." key) names the next
+ * one, if any.  An issuer is at most 256 bytes, so even a key shortened
+ * by key_make() starts with it whole.
+ */
+int
+store_sole_issuer(struct store_txn *t, const char **iss)
+{
+	uint8_t kb[STORE_KEYMAX + 1];
+	struct store_token tok;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t id = 0;
+	const uint8_t *nul;
+	size_t n;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KEY2ID], &c)) != 0)
+		return st_rc(t, rc);
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0)
+		goto done;
+	memcpy(&id, v.mv_data, sizeof(id));
+	nul = memchr(k.mv_data, '\0', k.mv_size);
+	n = nul != NULL ? (size_t)(nul - (const uint8_t *)k.mv_data) :
+	    k.mv_size;
+	if (n > STORE_KEYMAX - 1)	/* no NUL: an issuer past the bound */
+		n = STORE_KEYMAX - 1;
+	memcpy(kb, k.mv_data, n);
+	kb[n] = 1;
+	k.mv_size = n + 1;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = STORE_EXISTS;
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+done:
+	mdb_cursor_close(c);
+	if (rc == STORE_EXISTS)
+		return rc;
+	if ((rc = st_rc(t, rc)) != 0)
+		return rc;
+	if ((rc = store_peek(t, id, &tok)) != 0)
+		return rc == STORE_NOTFOUND ? -1 : rc;
+	*iss = tok.iss;
+	return 0;
+}

@@ -222,6 +222,13 @@ int		 store_lookup(struct store_txn *, const char *iss,
  */
 int		 store_lookup_jti(struct store_txn *, const char *jti,
 		    uint64_t *id);
+/*
+ * The only issuer the store knows (of issued tokens and placeholders
+ * alike): 0 and *iss (valid until the transaction ends), STORE_NOTFOUND
+ * when it knows none, STORE_EXISTS when several; or -1.  Two B-tree
+ * seeks and one record read: O(log n).
+ */
+int		 store_sole_issuer(struct store_txn *, const char **iss);
 int		 store_lookup_hash(struct store_txn *,
 		    const uint8_t hash[STORE_HASH_LEN], uint64_t *id);
 /*

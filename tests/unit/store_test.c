@@ -1375,6 +1375,45 @@ Test(store, lookup_jti_ignores_placeholders)
 	store_abort(&t);
 }
 
+/*
+ * The only issuer known, of issued tokens and placeholders alike; none
+ * in an empty store; several, whichever sorts first, and an issuer that
+ * is a prefix of another or holds the byte 1 counts as another one.
+ */
+Test(store, sole_issuer)
+{
+	struct store_txn	*t = begin(0);
+	struct spec		 sp = { .iss = "https://b", .jti = "t1" };
+	const char		*iss = NULL;
+	uint64_t		 ph;
+
+	cr_assert_eq(store_sole_issuer(t, &iss), STORE_NOTFOUND);
+	cr_assert_eq(store_ref(t, "https://b", "parent", &ph), 0);
+	cr_assert_eq(store_sole_issuer(t, &iss), 0);
+	cr_assert_str_eq(iss, "https://b");
+	put_ok(t, &sp);
+	sp.jti = "t2";
+	put_ok(t, &sp);
+	commit(&t);
+	t = begin(1);
+	iss = NULL;
+	cr_assert_eq(store_sole_issuer(t, &iss), 0);
+	cr_assert_str_eq(iss, "https://b");
+	store_abort(&t);
+	t = begin(0);
+	cr_assert_eq(store_ref(t, "https://b\001x", "t1", &ph), 0);
+	cr_assert_eq(store_sole_issuer(t, &iss), STORE_EXISTS);
+	store_abort(&t);
+	t = begin(0);
+	cr_assert_eq(store_ref(t, "https://bb", "t1", &ph), 0);
+	cr_assert_eq(store_sole_issuer(t, &iss), STORE_EXISTS);
+	store_abort(&t);
+	t = begin(0);
+	cr_assert_eq(store_ref(t, "https://a", "zzz", &ph), 0);
+	cr_assert_eq(store_sole_issuer(t, &iss), STORE_EXISTS);
+	store_abort(&t);
+}
+
 Test(store, lookup_hash)
 {
 	struct store_txn	*t = begin(0);
