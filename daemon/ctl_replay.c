@@ -307,82 +307,100 @@ struct replay_args {
 	const char	*file;
 	const char	*topic;
 	int		 force, keep_outbox, verbose;
-	char		*fwd[40];	/* argv for config_parse() */
+	char		**fwd;		/* the daemon's keys: config_parse() */
 	int		 nfwd;
 	int		 has_db;
 };
 
-/* Options: replay's own, or daemon keys forwarded to config_parse(). */
+/* Is name a key of the daemon's configuration table (or --config)? */
 static int
-replay_opt(struct replay_args *a, int c, const struct option *lo, int li)
+daemon_key(const char *name, size_t len)
 {
-	switch (c) {
-	case 'f':
-		a->file = optarg;
-		return 0;
-	case 't':
-		a->topic = optarg;
-		return 0;
-	case 'F':
-		a->force = 1;
-		return 0;
-	case 'K':
-		a->keep_outbox = 1;
-		return 0;
-	case 'v':
-		a->verbose = 1;
-		return 0;
-	case 0:
-		break;
-	default:
-		return -1;
-	}
-	if (a->nfwd + 3 > (int)(sizeof(a->fwd) / sizeof(a->fwd[0])))
-		return -1;
-	if (strcmp(lo[li].name, "db") == 0 || strcmp(lo[li].name,
-	    "config") == 0)
-		a->has_db = 1;
-	if (asprintf(&a->fwd[a->nfwd], "--%s", lo[li].name) == -1)
-		fatal("asprintf");
-	a->nfwd++;
-	if (lo[li].has_arg && (a->fwd[a->nfwd++] = strdup(optarg)) == NULL)
-		fatal("strdup");
+	const char *k;
+	size_t i;
+
+	if (len == 6 && strncmp(name, "config", 6) == 0)
+		return 1;
+	for (i = 0; (k = config_key(i)) != NULL; i++)
+		if (strlen(k) == len && strncmp(k, name, len) == 0)
+			return 1;
 	return 0;
 }
 
+/*
+ * One of replay's own options at argv[*i] (its value "=v" or the next
+ * argument): 1 taken, 0 not replay's, -1 a usage error.
+ */
+static int
+replay_own(struct replay_args *a, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), **dst = NULL;
+	size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+
+	if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)
+		return (a->verbose = 1);
+	if (strcmp(arg, "--force") == 0)
+		return (a->force = 1);
+	if (strcmp(arg, "--keep-outbox") == 0)
+		return (a->keep_outbox = 1);
+	if (len == 6 && strncmp(arg, "--file", 6) == 0)
+		dst = &a->file;
+	else if (len == 7 && strncmp(arg, "--topic", 7) == 0)
+		dst = &a->topic;
+	else
+		return 0;
+	if (eq != NULL)
+		*dst = eq + 1;
+	else if (*i + 1 < argc)
+		*dst = argv[++*i];
+	else
+		return -1;
+	return 1;
+}
+
+/*
+ * Replay's own options, and the daemon's configuration keys (whatever
+ * config_key() lists, and --config) handed to config_parse() as they
+ * are, so replay reads the same settings the same way as the daemon.
+ */
 static int
 replay_args(int argc, char **argv, struct replay_args *a, struct config *cfg)
 {
-	static const struct option lo[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "topic", required_argument, NULL, 't' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "keep-outbox", no_argument, NULL, 'K' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "db", required_argument, NULL, 0 },
-		{ "brokers", required_argument, NULL, 0 },
-		{ "profile", required_argument, NULL, 0 },
-		{ "max-depth", required_argument, NULL, 0 },
-		{ "allow-impersonation", no_argument, NULL, 0 },
-		{ "batch", required_argument, NULL, 0 },
-		{ "max-event", required_argument, NULL, 0 },
-		{ "map-size", required_argument, NULL, 0 },
-		{ "config", required_argument, NULL, 0 },
-		{ NULL, 0, NULL, 0 }
-	};
 	char errbuf[512];
-	int c, li, rc;
+	const char *arg;
+	size_t len;
+	int i, rc;
 
-	a->fwd[a->nfwd++] = strdup("revokerctl");
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", lo, &li)) != -1)
-		if (replay_opt(a, c, lo, li) == -1)
+	if ((a->fwd = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+		fatal("replay: out of memory");
+	a->fwd[a->nfwd++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		if ((rc = replay_own(a, argc, argv, &i)) == -1)
 			return 2;
-	if (optind != argc || !a->has_db)
+		if (rc == 1)
+			continue;
+		arg = argv[i];
+		len = strcspn(arg, "=");
+		if (strncmp(arg, "--", 2) != 0 || !daemon_key(arg + 2,
+		    len - 2)) {
+			ctl_fail("replay", "%.64s: neither an option of replay "
+			    "nor a key of revokerd's configuration", arg);
+			return 2;
+		}
+		a->has_db |= (len == 4 && strncmp(arg, "--db", 4) == 0) ||
+		    (len == 8 && strncmp(arg, "--config", 8) == 0);
+		a->fwd[a->nfwd++] = argv[i];
+		/* A value given apart is the next argument, not a flag. */
+		if (arg[len] == '\0' && i + 1 < argc &&
+		    strncmp(argv[i + 1], "-", 1) != 0)
+			a->fwd[a->nfwd++] = argv[++i];
+	}
+	if (!a->has_db)
 		return 2;
 	rc = config_parse(a->nfwd, a->fwd, cfg, errbuf, sizeof(errbuf));
-	if (rc == -1) {
-		ctl_fail("replay", "%s", errbuf);
+	if (rc != 0) {
+		if (rc == -1)
+			ctl_fail("replay", "%s", errbuf);
 		return 2;
 	}
 	if (a->file == NULL && cfg->brokers == NULL) {
@@ -395,10 +413,8 @@ replay_args(int argc, char **argv, struct replay_args *a, struct config *cfg)
 static void
 replay_args_free(struct replay_args *a)
 {
-	int i;
-
-	for (i = 0; i < a->nfwd; i++)
-		free(a->fwd[i]);
+	free(a->fwd);
+	a->fwd = NULL;
 }
 
 /* Apply the log, drop the outbox entries it made, print the summary. */
