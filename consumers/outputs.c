@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "consumers/apply_int.h"
+#include "consumers/b64.h"
 #include "consumers/log.h"
 #include "consumers/publish.h"
 #include "consumers/utf8.h"
@@ -238,14 +239,14 @@ lossy_string(const unsigned char *p, size_t n)
 static json_t *
 b64_string(const unsigned char *p, size_t n)
 {
-	unsigned char *buf;
+	char *buf;
 	json_t *s;
-	int len;
+	size_t len;
 
-	if ((buf = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+	if ((buf = malloc(B64_LEN(n) + 1)) == NULL)
 		return NULL;
-	len = EVP_EncodeBlock(buf, p, (int)n);
-	s = json_stringn((const char *)buf, len);
+	len = b64_encode(p, n, buf, 0);
+	s = json_stringn(buf, len);
 	free(buf);
 	return s;
 }

@@ -37,6 +37,7 @@
 #include <openssl/rand.h>
 
 #include "consumers/log.h"
+#include "consumers/b64.h"
 #include "daemon/auth.h"
 
 #define AUTH_MAX_FILE	(1024 * 1024)
@@ -556,32 +557,6 @@ tag_mac(struct auth_ctx *c, unsigned char tag, const void *v, size_t len,
 	return (0);
 }
 
-/* Base64 (standard alphabet, padded) into out; its length or -1. */
-static int
-b64_decode(const char *s, size_t n, char *out, size_t outlen)
-{
-	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char	*p;
-	uint32_t	 acc = 0;
-	size_t		 i, o = 0, bits = 0;
-
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\0' || (p = strchr(alpha, s[i])) == NULL)
-			return (-1);
-		acc = (acc << 6) | (uint32_t)(p - alpha);
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			if (o >= outlen)
-				return (-1);
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return ((int)o);
-}
-
 static int
 hash_equal(const char *out, const char *hash)
 {
@@ -605,7 +580,7 @@ basic_decode(const char *v, size_t len, char *buf, size_t buflen)
 		return (NULL);
 	for (v += 6, len -= 6; len > 0 && *v == ' '; v++, len--)
 		;
-	if ((n = b64_decode(v, len, buf, buflen - 1)) < 0)
+	if ((n = b64_decode(v, len, buf, buflen - 1, 0)) < 0)
 		return (NULL);
 	buf[n] = '\0';
 	if ((size_t)n != strlen(buf) || (pw = strchr(buf, ':')) == NULL)

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "consumers/b64.h"
 #include "consumers/log.h"
 #include "daemon/gen_int.h"
 
@@ -91,12 +92,9 @@ gen_out_jti(struct gen *g, uint64_t jti)
 static void
 out_hash(struct gen *g, uint64_t jti)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char md[32 + 1];
-	char h[44];
-	size_t i, j, start = g->len;
-	uint32_t v;
+	unsigned char md[32];
+	char h[B64_LEN(32) + 1];
+	size_t start = g->len;
 
 	gen_out(g, "tok-");
 	gen_out_jti(g, jti);
@@ -105,18 +103,8 @@ out_hash(struct gen *g, uint64_t jti)
 	    EVP_DigestFinal_ex(g->md, md, NULL) != 1)
 		fatalx("gen: SHA-256 failed");
 	g->len = start;
-	md[32] = 0;
-	for (i = 0, j = 0; i < 32; i += 3) {
-		v = (uint32_t)md[i] << 16 | (uint32_t)md[i + 1] << 8 |
-		    (i + 2 < 32 ? md[i + 2] : 0);
-		h[j++] = b64[v >> 18 & 63];
-		h[j++] = b64[v >> 12 & 63];
-		h[j++] = b64[v >> 6 & 63];
-		if (i + 2 < 32)
-			h[j++] = b64[v & 63];
-	}
 	gen_out(g, ",\"hash\":\"");
-	out_mem(g, h, j);
+	out_mem(g, h, b64_encode(md, sizeof(md), h, 1));
 	gen_out(g, "\"");
 }
 

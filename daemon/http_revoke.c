@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "consumers/b64.h"
 #include "consumers/log.h"
 #include "daemon/http_int.h"
 #include "daemon/pending.h"
@@ -47,34 +48,6 @@ struct rv {
 	int		 revoked;	/* known, and revoked already */
 	const char	*why;		/* the 400's description */
 };
-
-static void
-b64url(const uint8_t *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t	 v;
-	size_t		 i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		out[o++] = a[v >> 6 & 63];
-		out[o++] = a[v & 63];
-	}
-	if (n - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-	} else if (n - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		out[o++] = a[v >> 6 & 63];
-	}
-	out[o] = '\0';
-}
 
 /* 1 if s[0..n) may be an iss or a jti of an event (SPEC 2), else 0. */
 static int
@@ -177,7 +150,7 @@ rv_raw(struct http_req *r, struct store_txn *txn, const struct http_field *f,
 		return (-1);
 	if (rc == 0)
 		return (rv_known(txn, id, v));
-	b64url(h, sizeof(h), v->hash);
+	(void)b64_encode(h, sizeof(h), v->hash, 1);
 	v->jti = NULL;
 	return (rv_issuer(txn, f[2].val, v));
 }

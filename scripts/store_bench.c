@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "consumers/b64.h"
 #include "store/store.h"
 #ifndef NO_PUBLISH
 #include "consumers/publish.h"
@@ -108,16 +109,17 @@ die(const char *fmt, ...)
 static char *
 make_jtis(size_t n)
 {
-	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	char			*j;
-	size_t			 i, k;
+	uint64_t		 r[2];
+	char			*j, enc[B64_LEN(sizeof(r)) + 1];
+	size_t			 i;
 
 	if ((j = malloc(n * (JTI_LEN + 1))) == NULL)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < JTI_LEN; k++)
-			j[i * (JTI_LEN + 1) + k] = b64[rand64() & 63];
+		r[0] = rand64();
+		r[1] = rand64();
+		(void)b64_encode(r, sizeof(r), enc, 1);
+		memcpy(j + i * (JTI_LEN + 1), enc, JTI_LEN);
 		j[i * (JTI_LEN + 1) + JTI_LEN] = '\0';
 	}
 	return j;

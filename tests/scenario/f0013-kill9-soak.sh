@@ -82,7 +82,7 @@ while [ "$kills" -lt "$KILLS" ]; do
 	s=$(date +%s.%N)
 	daemon_start --batch 500
 	fast_wait 30 eval '[ "$(applied)" -gt 0 ] ||
-	    curl -fsS -o /dev/null "$URL/readyz"'
+	    curl -fs -o /dev/null "$URL/readyz"'
 	recover="$recover $(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
 	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 	[ $((RANDOM % 3)) = 0 ] && sleep 1
