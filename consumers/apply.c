@@ -19,6 +19,11 @@
 
 #define UF_EXCHANGE	0x01
 
+_Static_assert(EV_TGT_JTI == STORE_TGT_JTI, "jti target kinds differ");
+_Static_assert(EV_TGT_HASH == STORE_TGT_HASH, "hash target kinds differ");
+_Static_assert(sizeof(((struct event *)0)->target_hash) == STORE_HASH_LEN,
+    "hash sizes differ");
+
 struct apply *
 apply_new(const struct apply_config *cfg)
 {
@@ -105,6 +110,8 @@ pviews_load(struct store_txn *txn, const uint64_t *pid,
 {
 	int i;
 
+	for (i = 0; i < EV_NPARENTS; i++)
+		pv[i].json = NULL;	/* pviews_free of a partial load */
 	for (i = 0; i < EV_NPARENTS; i++) {
 		if (parent_view(txn, pid[i], &pv[i]) == -1) {
 			pviews_free(pv);
@@ -179,6 +186,13 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 		*reason = "duplicate_jti";
 		return APPLY_DLQ;
 	}
+	if (ev->tok.has_hash && (rc = store_lookup_hash(txn, ev->tok.hash,
+	    &id)) != STORE_NOTFOUND) {
+		if (rc == -1)
+			return -1;
+		*reason = "duplicate_hash";	/* the first token keeps it */
+		return APPLY_DLQ;
+	}
 	if (parent_ids(txn, ev, pid) == -1 ||
 	    pviews_load(txn, pid, pv, pp) == -1)
 		return -1;
@@ -195,10 +209,12 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 	args.tok = &st;
 	args.actors = actors;
 	args.nactors = ev->tok.nact;
+	args.cycle_allow = a->cfg.mode != PROFILE_ENFORCE;
 	rc = store_put(txn, &args, &id);
 	free(claims);
-	if (rc == STORE_EXISTS) {
-		*reason = "duplicate_jti";
+	if (rc == STORE_EXISTS || rc == STORE_DUPHASH) {
+		*reason = rc == STORE_EXISTS ? "duplicate_jti" :
+		    "duplicate_hash";
 		return APPLY_DLQ;
 	}
 	if (rc != 0 || violations_emit(a, txn, ev->id, id, &res) == -1 ||
@@ -226,6 +242,9 @@ apply_revoked(struct apply *a, struct store_txn *txn, const struct event *ev)
 	if (ev->target_kind == EV_TGT_JTI) {
 		if (store_ref(txn, iss, ev->target, &id) == -1 ||
 		    store_revoke(txn, id, ref, &n) == -1)
+			return -1;
+	} else if (ev->target_kind == EV_TGT_HASH) {
+		if (store_revoke_hash(txn, ev->target_hash, ref, &n) == -1)
 			return -1;
 	} else if (store_rule_add(txn, ev->target_kind, iss, ev->target,
 	    ev->time, ref, &n) == -1)

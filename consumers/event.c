@@ -50,6 +50,7 @@ static const struct {
 	{ "sub", EV_TGT_SUB },
 	{ "client_id", EV_TGT_CLIENT },
 	{ "actor", EV_TGT_ACTOR },
+	{ "hash", EV_TGT_HASH },
 };
 #define NTARGETS	(sizeof(target_names) / sizeof(target_names[0]))
 
@@ -447,7 +448,10 @@ decode_issued(struct dec *d, json_t *root, struct event *ev)
 	return (0);
 }
 
-/* target: exactly one of jti, sub, client_id, actor; iss with jti. */
+/*
+ * target: exactly one of jti, sub, client_id, actor, hash; iss with jti
+ * only; a hash is base64url of 32 bytes, as token.hash.
+ */
 static int
 decode_target(struct dec *d, json_t *t, struct event *ev)
 {
@@ -461,10 +465,11 @@ decode_target(struct dec *d, json_t *t, struct event *ev)
 		}
 	if (n == 0)
 		return (fail_at(d, R_MISSING, "target", "",
-		    "needs one of jti, sub, client_id, actor"));
+		    "needs one of jti, sub, client_id, actor, hash"));
 	if (n > 1)
 		return (fail_at(d, R_BAD, "target", "",
-		    "must hold exactly one of jti, sub, client_id, actor"));
+		    "must hold exactly one of jti, sub, client_id, actor, "
+		    "hash"));
 	ev->target_kind = target_names[which].kind;
 	if (get_str(d, t, "target", target_names[which].name, 1, EV_STR_MAX,
 	    1, &ev->target) == -1 ||
@@ -473,6 +478,11 @@ decode_target(struct dec *d, json_t *t, struct event *ev)
 	if (iss != NULL && ev->target_kind != EV_TGT_JTI)
 		return (fail_at(d, R_BAD, "target", "iss",
 		    "allowed only with jti"));
+	if (ev->target_kind == EV_TGT_HASH && b64url_hash(ev->target,
+	    strlen(ev->target), ev->target_hash) == -1)
+		return (fail_at(d, R_BAD, "target", "hash", "must be base64url "
+		    "without padding of 32 bytes (%d characters)",
+		    EV_HASH_B64));
 	ev->target_iss = iss;
 	return (0);
 }

@@ -21,6 +21,7 @@
 #define EV_KIND_REFRESH	1
 
 #define EV_TGT_JTI	(-1)	/* else STORE_IDX_SUB/CLIENT/ACTOR: 0,1,2 */
+#define EV_TGT_HASH	(-2)	/* STORE_TGT_HASH: target_hash holds it */
 #define EV_TGT_SUB	0
 #define EV_TGT_CLIENT	1
 #define EV_TGT_ACTOR	2
@@ -82,7 +83,8 @@ struct event {
 	struct ev_ref	 parent[EV_NPARENTS];
 	/* EV_REVOKED */
 	int		 target_kind;	/* EV_TGT_* */
-	const char	*target;	/* the jti, sub, client_id or actor */
+	const char	*target;	/* jti, sub, client_id, actor, hash */
+	uint8_t		 target_hash[32];	/* EV_TGT_HASH: decoded */
 	const char	*target_iss;	/* NULL: the event's iss */
 	const char	*reason;	/* NULL: none */
 	/* private */

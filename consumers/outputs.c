@@ -86,9 +86,10 @@ violations_emit(struct apply *a, struct store_txn *txn, const char *event_id,
 }
 
 /*
- * The store denies a token that closes a cycle whatever the mode; keep
- * that only in enforce mode, under the profile's rule code, and publish
- * the violation unless the profile is off.
+ * The store denies a token that closes a cycle only in enforce mode
+ * (apply_issued() sets cycle_allow otherwise, so that audit leaves every
+ * status as off does); there, record it under the profile's rule code.
+ * Publish the violation unless the profile is off.
  */
 int
 cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
@@ -107,9 +108,8 @@ cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
 	    "following the parents of %.*s leads back to it",
 	    (int)utf8_prefix(tok.jti, 64), tok.jti) >= sizeof(v.detail))
 		return -1;
-	if (tok.rule == STORE_RULE_CYCLE && store_set_own(txn, id,
-	    enforce ? STORE_DENIED : STORE_ACTIVE,
-	    enforce ? RULE_PARENT_CYCLE : RULE_NONE) == -1)
+	if (enforce && tok.rule == STORE_RULE_CYCLE && store_set_own(txn, id,
+	    STORE_DENIED, RULE_PARENT_CYCLE) == -1)
 		return -1;
 	if (a->cfg.mode == PROFILE_OFF)
 		return 0;

@@ -134,8 +134,10 @@ cause_json(const struct store_cause *c)
 	const char	*key = NULL;
 	json_t		*o;
 
-	if (c->target_kind == -1)
+	if (c->target_kind == STORE_TGT_JTI)
 		key = "jti";
+	else if (c->target_kind == STORE_TGT_HASH)
+		key = "hash";
 	else if (c->target_kind >= 0 && c->target_kind < STORE_NIDX)
 		key = target_keys[c->target_kind];
 	if ((o = json_object()) == NULL)

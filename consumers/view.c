@@ -41,6 +41,8 @@ view_parent_kind(int kind)
 const char *
 view_target_kind(int kind)
 {
+	if (kind == STORE_TGT_HASH)
+		return "hash";
 	return kind >= 0 && kind < STORE_NIDX ? target_kinds[kind] : "jti";
 }
 

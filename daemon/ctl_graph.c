@@ -42,6 +42,8 @@ struct graph {
 	struct arena	 a;
 	const char	*last_iss;
 	int		 sorted;	/* by id */
+	uint8_t		(*hrev)[STORE_HASH_LEN];	/* revoked, unissued */
+	size_t		 nhrev;
 };
 
 static const char *
@@ -74,6 +76,7 @@ graph_free(struct graph *g)
 		free(g->a.chunks[i]);
 	free(g->a.chunks);
 	free(g->r);
+	free(g->hrev);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -105,6 +108,18 @@ collect_one(void *arg, const struct store_token *t)
 }
 
 static int
+collect_hash(void *arg, const uint8_t *hash)
+{
+	struct graph *g = arg;
+
+	g->hrev = reallocarray(g->hrev, g->nhrev + 1, sizeof(*g->hrev));
+	if (g->hrev == NULL)
+		fatal("ctl: out of memory");
+	memcpy(g->hrev[g->nhrev++], hash, STORE_HASH_LEN);
+	return 0;
+}
+
+static int
 cmp_id(const void *a, const void *b)
 {
 	const struct grec *x = a, *y = b;
@@ -127,7 +142,8 @@ graph_load(const char *cmd, const char *dir, struct graph *g,
 		return 1;
 	if (store_begin(st, 1, &t) == -1 ||
 	    (ss != NULL && store_stats(t, ss) == -1) ||
-	    store_foreach(t, collect_one, g) != 0) {
+	    store_foreach(t, collect_one, g) != 0 ||
+	    store_hash_revoked_each(t, collect_hash, g) != 0) {
 		ctl_fail(cmd, "%s: cannot read the database", dir);
 		goto fail;
 	}
@@ -195,6 +211,25 @@ digest_rec(EVP_MD_CTX *md, const struct graph *g, const struct grec *r)
 	md_str(md, "\n");
 }
 
+/* A hash revoked before any token had it: its share of the digest. */
+static void
+digest_hash(EVP_MD_CTX *md, const uint8_t *hash)
+{
+	static const char hx[] = "0123456789abcdef";
+	char s[2 * STORE_HASH_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < STORE_HASH_LEN; i++) {
+		s[2 * i] = hx[hash[i] >> 4];
+		s[2 * i + 1] = hx[hash[i] & 15];
+	}
+	s[2 * STORE_HASH_LEN] = '\0';
+	md_str(md, "hash");
+	md_str(md, s);
+	md_str(md, "revoked");
+	md_str(md, "\n");
+}
+
 int
 ctl_digest(int argc, char **argv)
 {
@@ -220,6 +255,8 @@ ctl_digest(int argc, char **argv)
 		fatalx("ctl: SHA-256 failed");
 	for (i = 0; i < g.n; i++)
 		digest_rec(md, &g, v[i]);
+	for (i = 0; i < g.nhrev; i++)	/* in byte order, from the store */
+		digest_hash(md, g.hrev[i]);
 	if (EVP_DigestFinal_ex(md, h, NULL) != 1)
 		fatalx("ctl: SHA-256 failed");
 	for (i = 0; i < sizeof(h); i++)

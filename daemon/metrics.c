@@ -20,11 +20,13 @@
 
 /*
  * Dead-letter reasons with their own series (those of consumers/event.h
- * and apply's duplicate_jti); anything else counts as "other".
+ * and apply's duplicate_jti, duplicate_hash); anything else counts as
+ * "other".
  */
 static const char *const dead_reasons[] = {
 	"invalid_json", "too_large", "bad_version", "missing_field",
-	"bad_field", "unknown_type", "duplicate_jti", "unprocessable",
+	"bad_field", "unknown_type", "duplicate_jti", "duplicate_hash",
+	"unprocessable",
 	"other"
 };
 #define NDEAD	(sizeof(dead_reasons) / sizeof(dead_reasons[0]))

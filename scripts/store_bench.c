@@ -166,7 +166,7 @@ put_one(struct store_txn *t, const char *jtis, size_t i, size_t fanout)
 {
 	static const char *const actors[] = { "agent", "orchestrator" };
 	struct store_token	 tok;
-	struct store_put_args	 a = { &tok, actors, 2 };
+	struct store_put_args	 a = { &tok, actors, 2, 0 };
 	char			 claims[CLAIMS_LEN + 64], sub[32], cli[32];
 	uint64_t		 h, id;
 	size_t			 k;

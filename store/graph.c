@@ -184,6 +184,81 @@ store_lookup_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	return 0;
 }
 
+/* The revoked hash of DB_HASHREV: its cause ref.  0, NOTFOUND or -1. */
+static int
+hash_revoked_get(struct store_txn *t, const uint8_t *hash, uint32_t *cause)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash }, v;
+	int rc;
+
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASHREV], &k, &v));
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != sizeof(*cause))
+		return -1;
+	memcpy(cause, v.mv_data, sizeof(*cause));
+	return 0;
+}
+
+int
+hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash };
+	uint32_t cause;
+	int rc;
+
+	if ((rc = hash_revoked_get(t, hash, &cause)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (st->own != STORE_REVOKED) {
+		st->own = STORE_REVOKED;
+		st->cause = cause;
+	}
+	return st_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
+}
+
+int
+store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
+    uint32_t cause, uint64_t *nrevoked)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash },
+	    v = { sizeof(cause), &cause };
+	uint64_t id;
+	int rc;
+
+	if (nrevoked != NULL)
+		*nrevoked = 0;
+	if ((rc = store_lookup_hash(t, hash, &id)) == 0)
+		return store_revoke(t, id, cause, nrevoked);
+	if (rc == -1)
+		return -1;
+	rc = mdb_put(t->txn, t->s->dbi[DB_HASHREV], &k, &v, MDB_NOOVERWRITE);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+int
+store_hash_revoked_each(struct store_txn *t,
+    int (*fn)(void *, const uint8_t *), void *arg)
+{
+	uint8_t hash[STORE_HASH_LEN];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_HASHREV], &c)) != 0)
+		return st_rc(t, rc);
+	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != STORE_HASH_LEN)
+			continue;
+		memcpy(hash, k.mv_data, sizeof(hash));
+		r = fn(arg, hash);
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
 int
 store_ref(struct store_txn *t, const char *iss, const char *jti,
     uint64_t *id)

@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,14 @@ static const struct {
 	[DB_ST] = { "st", MDB_INTEGERKEY },
 	[DB_KIDS] = { "kids", MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED |
 	    MDB_INTEGERDUP },
-	[DB_IDX] = { "idx", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP },
+	[DB_IDX] = { "idx_iat", MDB_DUPSORT | MDB_DUPFIXED },
 	[DB_RULES] = { "rules", 0 },
 	[DB_EVENTS] = { "events", 0 },
 	[DB_OFFSETS] = { "offsets", 0 },
 	[DB_CAUSES] = { "causes", MDB_INTEGERKEY },
 	[DB_OUTBOX] = { "outbox", MDB_INTEGERKEY },
+	[DB_LVL] = { "level", MDB_INTEGERKEY },
+	[DB_HASHREV] = { "hashrev", 0 },
 };
 
 static int
@@ -54,6 +57,10 @@ open_dbis(struct store *s, char *errbuf, size_t errlen)
 			mdb_txn_abort(txn);
 			goto fail;
 		}
+	}
+	if ((rc = idx_upgrade(s, txn)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
@@ -78,7 +85,8 @@ store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT)) != 0 ||
+	    /* one more for the old "idx", see idx_upgrade() */
+	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 1)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env,
 	    mapsize ? mapsize : DEFAULT_MAP)) != 0 ||
@@ -398,6 +406,12 @@ key_make(uint8_t *out, int prefix, const char *a, const char *b)
 	memcpy(out, full, STORE_KEYMAX - SHA256_DIGEST_LENGTH);
 	SHA256(full, n, out + STORE_KEYMAX - SHA256_DIGEST_LENGTH);
 	return STORE_KEYMAX;
+}
+
+void
+work_add(struct store_txn *t, int what, uint64_t n)
+{
+	atomic_fetch_add_explicit(&t->s->work[what], n, memory_order_relaxed);
 }
 
 int
@@ -747,6 +761,10 @@ store_stats(struct store_txn *t, struct store_stats *ss)
 	if (mdb_env_info(t->s->env, &ei) != 0 ||
 	    mdb_env_stat(t->s->env, &ms) != 0)
 		return -1;
+	ss->cycle_steps = atomic_load_explicit(&t->s->work[WORK_CYCLE],
+	    memory_order_relaxed);
+	ss->rule_scanned = atomic_load_explicit(&t->s->work[WORK_RULE],
+	    memory_order_relaxed);
 	ss->map_size = ei.me_mapsize;
 	ss->map_used = (ei.me_last_pgno + 1) * (size_t)ms.ms_psize;
 	return 0;

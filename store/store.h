@@ -35,6 +35,7 @@ struct store_txn;
 /* Return codes besides 0 and -1. */
 #define STORE_NOTFOUND	1
 #define STORE_EXISTS	2
+#define STORE_DUPHASH	3	/* store_put(): another token has the hash */
 
 /* Statuses, in order of severity. */
 #define STORE_ACTIVE	0
@@ -53,6 +54,10 @@ struct store_txn;
 #define STORE_IDX_CLIENT	1
 #define STORE_IDX_ACTOR		2
 #define STORE_NIDX		3
+
+/* Revocation target kinds besides STORE_IDX_* (store_cause). */
+#define STORE_TGT_JTI		(-1)
+#define STORE_TGT_HASH		(-2)
 
 /* Outbox kinds: STORE_OUT_CASCADE is the store's; callers use others. */
 #define STORE_OUT_CASCADE	0
@@ -102,6 +107,7 @@ struct store_put_args {
 	const struct store_token *tok;
 	const char	*const *actors;
 	size_t		 nactors;
+	int		 cycle_allow;	/* 1: a cycle is marked, not denied */
 };
 
 /* A revocation cause: one per revocation event. */
@@ -109,8 +115,8 @@ struct store_cause {
 	const char	*event_id;
 	const char	*reason;	/* "" when none */
 	const char	*iss;		/* of the target */
-	const char	*target;	/* jti, or the sub/client/actor value */
-	int		 target_kind;	/* -1: jti, else STORE_IDX_* */
+	const char	*target;	/* jti, hash, sub, client or actor */
+	int		 target_kind;	/* STORE_TGT_*, or STORE_IDX_* */
 	int64_t		 time;
 };
 
@@ -248,14 +254,21 @@ int		 store_ref(struct store_txn *, const char *iss, const char *jti,
  * Issue a token: write its record (iss, jti and the fields of
  * args->tok; tok->own and tok->rule give its own status, tok->parent[]
  * ids from store_ref()), its edges, hash and attribute indexes.  If the
- * token was a placeholder already revoked, or a revocation rule of
- * store_rule_add() covers it (iat <= rule time), it is born revoked.
+ * token was a placeholder already revoked, its hash was revoked
+ * (store_revoke_hash()), or a revocation rule of store_rule_add()
+ * covers it (iat <= rule time), it is born revoked.
  * If a parent is among its descendants (a cycle), it is marked (cycle in
- * store_get()) and, unless already DENIED or worse, its own status is set
- * to DENIED with rule STORE_RULE_CYCLE.  Then its effective status and
- * its descendants' are brought up to date.
- * Returns 0, STORE_EXISTS (already issued: nothing written) or -1.
- * *id gets the token's id.
+ * store_get()) and, unless args->cycle_allow or already DENIED or worse,
+ * its own status is set to DENIED with rule STORE_RULE_CYCLE.  Then its
+ * effective status and its descendants' are brought up to date.
+ * Returns 0, STORE_EXISTS (already issued), STORE_DUPHASH (another
+ * token has its hash: the first keeps it) or -1; nothing is written on
+ * STORE_EXISTS or STORE_DUPHASH.  *id gets the token's id.
+ * Cost: O(1) lookups per parent and index value when the token has no
+ * children yet (the usual order); else the cycle check of cycle.c,
+ * O(sqrt(edges)) searches plus level raises that total O(edges^(3/2))
+ * over the life of the store; plus the update of descendants whose
+ * status moves.
  */
 int		 store_put(struct store_txn *, const struct store_put_args *,
 		    uint64_t *id);
@@ -288,10 +301,29 @@ int		 store_revoke(struct store_txn *, uint64_t id, uint32_t cause,
  * value (sub, client_id, or a sub anywhere in its act chain) with
  * iat <= time, and their descendants; and remember the rule so that
  * tokens issued later with iat <= time are born revoked.  0 or -1.
+ * Cost: nothing if a rule for (idx, iss, value) with a time >= time
+ * exists; else O(log n) plus the index entries with iat in (the old
+ * rule's time, time], plus the cascades.
  */
 int		 store_rule_add(struct store_txn *, int idx, const char *iss,
 		    const char *value, int64_t time, uint32_t cause,
 		    uint64_t *nrevoked);
+
+/*
+ * Revoke the issued token whose hash is hash (any issuer) and its
+ * descendants, as store_revoke(); if no token has it yet, remember it
+ * (the first cause stays) so that the token issued with it is born
+ * revoked, which forgets it.  O(log n) plus the cascade.  0 or -1.
+ */
+int		 store_revoke_hash(struct store_txn *,
+		    const uint8_t hash[STORE_HASH_LEN], uint32_t cause,
+		    uint64_t *nrevoked);
+/*
+ * Call fn for each hash revoked that no token has yet, in byte order,
+ * while fn returns 0 (for digests).  Returns 0, fn's value, or -1.
+ */
+int		 store_hash_revoked_each(struct store_txn *,
+		    int (*fn)(void *, const uint8_t *hash), void *arg);
 
 /*
  * Call fn for each child id of id (the tokens naming it as a parent),
@@ -324,6 +356,9 @@ struct store_stats {
 	uint64_t	 outbox;
 	size_t		 map_size;
 	size_t		 map_used;
+	/* Work done since store_open(), for tests of cost (not on disk). */
+	uint64_t	 cycle_steps;	/* arcs looked at by cycle checks */
+	uint64_t	 rule_scanned;	/* index entries read by rule scans */
 };
 int		 store_stats(struct store_txn *, struct store_stats *);
 

@@ -13,13 +13,6 @@
 
 #define RECOMPUTE_MAX	((size_t)1 << 26)
 
-/* An open-addressing set of ids, for walks that may meet a node twice. */
-struct idset {
-	uint64_t	*v;
-	size_t		 cap;
-	size_t		 n;
-};
-
 static uint64_t
 mix(uint64_t x)
 {
@@ -29,8 +22,7 @@ mix(uint64_t x)
 	return x;
 }
 
-/* Add id (never 0); 1 if it was new, 0 if present, -1 out of memory. */
-static int
+int
 idset_add(struct idset *s, uint64_t id)
 {
 	struct idset ns;
@@ -54,6 +46,27 @@ idset_add(struct idset *s, uint64_t id)
 	s->v[i] = id;
 	s->n++;
 	return 1;
+}
+
+int
+idset_has(const struct idset *s, uint64_t id)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return 0;
+	for (i = mix(id) & (s->cap - 1); s->v[i] != 0; i = (i + 1) &
+	    (s->cap - 1))
+		if (s->v[i] == id)
+			return 1;
+	return 0;
+}
+
+void
+idset_free(struct idset *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }
 
 struct cascade {
@@ -324,83 +337,6 @@ propagate(struct store_txn *t, uint64_t id)
 	return rc;
 }
 
-/* A breadth-first walk that expands each id once. */
-struct walk {
-	struct idvec	 q;
-	struct idset	 seen;
-	size_t		 head;
-};
-
-/* Expand the next id of an upward walk: 1 if it is id, 0, or -1. */
-static int
-step_up(struct store_txn *t, struct walk *w, uint64_t id)
-{
-	uint64_t n = w->q.v[w->head++];
-	struct rec r;
-	int i, rc;
-
-	if (n == id)
-		return 1;
-	if ((rc = idset_add(&w->seen, n)) != 1)
-		return rc;
-	if (rec_read_head(t, n, &r) != 0)
-		return -1;
-	for (i = 0; i < STORE_NPARENTS; i++)
-		if (r.parent[i] != 0 && idvec_push(&w->q, r.parent[i]) == -1)
-			return -1;
-	return 0;
-}
-
-/* Expand the next id of a downward walk: 1 if a parent, 0, or -1. */
-static int
-step_down(struct store_txn *t, struct walk *w, const uint64_t *parent)
-{
-	uint64_t n = w->q.v[w->head++];
-	int i, rc;
-
-	for (i = 0; i < STORE_NPARENTS; i++)
-		if (parent[i] == n)
-			return 1;
-	if ((rc = idset_add(&w->seen, n)) != 1)
-		return rc;
-	return kids_each(t, n, queue_kid, &w->q) == 0 ? 0 : -1;
-}
-
-/*
- * Is any of the parents of id among its descendants (is id among the
- * ancestors of its parents)?  1, 0 or -1.  Walks up from the parents
- * and down from id in lockstep, one token each, and stops when either
- * walk is complete: O(the smaller of the two), so that a long chain
- * costs little per token whichever end arrives first.
- */
-static int
-closes_cycle(struct store_txn *t, uint64_t id, const uint64_t *parent)
-{
-	struct walk up, down;
-	int i, rc = 0;
-
-	memset(&up, 0, sizeof(up));
-	memset(&down, 0, sizeof(down));
-	for (i = 0; i < STORE_NPARENTS && rc == 0; i++)
-		if (parent[i] == id)
-			rc = 1;
-		else if (parent[i] != 0 && idvec_push(&up.q, parent[i]) == -1)
-			rc = -1;
-	if (rc == 0 && idvec_push(&down.q, id) == -1)
-		rc = -1;
-	while (rc == 0 && up.head < up.q.n && down.head < down.q.n) {
-		if (up.head + down.head >= RECOMPUTE_MAX)
-			rc = -1;
-		else if ((rc = step_up(t, &up, id)) == 0)
-			rc = step_down(t, &down, parent);
-	}
-	idvec_free(&up.q);
-	idvec_free(&down.q);
-	free(up.seen.v);
-	free(down.seen.v);
-	return rc;
-}
-
 /* A revocation rule covering (idx, iss, value) at time iat?  0/1/-1. */
 static int
 rule_match(struct store_txn *t, int idx, const char *iss, const char *value,
@@ -423,18 +359,95 @@ rule_match(struct store_txn *t, int idx, const char *iss, const char *value,
 	return 1;
 }
 
+/*
+ * An index entry: iat (sign bit flipped) and id, both big-endian, so
+ * the duplicates of a key sort by iat and a rule scans a range of it.
+ */
+static void
+idx_entry(uint8_t out[16], int64_t iat, uint64_t id)
+{
+	uint64_t x = (uint64_t)iat ^ ((uint64_t)1 << 63);
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(x >> (56 - 8 * i));
+		out[8 + i] = (uint8_t)(id >> (56 - 8 * i));
+	}
+}
+
+static void
+idx_entry_read(const uint8_t in[16], int64_t *iat, uint64_t *id)
+{
+	uint64_t x = 0, y = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		x = x << 8 | in[i];
+		y = y << 8 | in[8 + i];
+	}
+	*iat = (int64_t)(x ^ ((uint64_t)1 << 63));
+	*id = y;
+}
+
 static int
 idx_add(struct store_txn *t, int idx, const char *iss, const char *value,
-    uint64_t id)
+    int64_t iat, uint64_t id)
 {
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val k, v = { sizeof(id), &id };
+	uint8_t kb[STORE_KEYMAX], e[16];
+	MDB_val k, v = { sizeof(e), e };
 	int rc;
 
+	idx_entry(e, iat, id);
 	k.mv_size = key_make(kb, idx, iss, value);
 	k.mv_data = kb;
 	rc = mdb_put(t->txn, t->s->dbi[DB_IDX], &k, &v, MDB_NODUPDATA);
 	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+/*
+ * A database written before the index sorted by iat has the table
+ * "idx" (8-byte ids): copy it into DB_IDX with each token's iat, and
+ * drop it, so rules still find the tokens issued before the upgrade.
+ * Runs inside store_open()'s transaction; cost O(entries), once.
+ */
+int
+idx_upgrade(struct store *s, MDB_txn *txn)
+{
+	struct store_txn t;
+	struct rec r;
+	MDB_dbi old;
+	MDB_cursor *c;
+	MDB_val k, v, e;
+	uint8_t ent[16];
+	uint64_t id;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.txn = txn;
+	rc = mdb_dbi_open(txn, "idx", MDB_DUPSORT | MDB_DUPFIXED |
+	    MDB_INTEGERDUP, &old);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || (rc = mdb_cursor_open(txn, old, &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size != sizeof(id))
+			continue;
+		memcpy(&id, v.mv_data, sizeof(id));
+		if (rec_read_head(&t, id, &r) != 0)
+			continue;
+		idx_entry(ent, r.iat, id);
+		e.mv_size = sizeof(ent);
+		e.mv_data = ent;
+		rc = mdb_put(txn, s->dbi[DB_IDX], &k, &e, MDB_NODUPDATA);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND && rc != MDB_KEYEXIST)
+		return rc;
+	return mdb_drop(txn, old, 1);
 }
 
 /* Index tok under its sub, client and actors; match revocation rules. */
@@ -460,7 +473,7 @@ index_token(struct store_txn *t, const struct store_put_args *a, uint64_t id,
 	for (i = 0; i < n; i++) {
 		if (val[i] == NULL || val[i][0] == '\0')
 			continue;
-		if (idx_add(t, kind[i], tok->iss, val[i], id) == -1)
+		if (idx_add(t, kind[i], tok->iss, val[i], tok->iat, id) == -1)
 			return -1;
 		m = rule_match(t, kind[i], tok->iss, val[i], tok->iat, &cause);
 		if (m == -1)
@@ -473,17 +486,36 @@ index_token(struct store_txn *t, const struct store_put_args *a, uint64_t id,
 	return 0;
 }
 
+/* Another token has tok's hash already?  1, 0 or -1. */
 static int
-hash_add(struct store_txn *t, const struct store_token *tok, uint64_t id)
+hash_taken(struct store_txn *t, const struct store_token *tok)
 {
-	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)tok->hash },
-	    v = { sizeof(id), &id };
+	uint64_t other, self;
 	int rc;
 
 	if (!tok->has_hash)
 		return 0;
-	rc = mdb_put(t->txn, t->s->dbi[DB_HASH2ID], &k, &v, MDB_NOOVERWRITE);
-	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+	if ((rc = store_lookup_hash(t, tok->hash, &other)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if ((rc = store_lookup(t, tok->iss, tok->jti, &self)) == -1)
+		return -1;
+	return rc != 0 || self != other;
+}
+
+/* Index tok's hash (free: hash_taken()); a revoked hash revokes it. */
+static int
+hash_add(struct store_txn *t, const struct store_token *tok, uint64_t id,
+    struct st *st)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)tok->hash },
+	    v = { sizeof(id), &id };
+
+	if (!tok->has_hash)
+		return 0;
+	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_HASH2ID], &k, &v,
+	    MDB_NOOVERWRITE)) != 0)
+		return -1;
+	return hash_revoked_take(t, tok->hash, st);
 }
 
 /* Link id under each parent, marking parents as having children. */
@@ -521,6 +553,8 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	uint8_t before;
 	int cyc;
 
+	if ((cyc = hash_taken(t, tok)) != 0)
+		return cyc == 1 ? STORE_DUPHASH : -1;
 	if (store_ref(t, tok->iss, tok->jti, id) != 0 || st_read(t, *id, &st))
 		return -1;
 	if (st.flags & ST_ISSUED)
@@ -530,7 +564,7 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		st.own = tok->own;
 		st.rule = tok->rule;
 	}
-	if (rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id) == -1 ||
+	if (rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id, &st) == -1 ||
 	    jti_add(t, tok->jti, *id) == -1 ||
 	    link_parents(t, tok->parent, *id) == -1 ||
 	    index_token(t, a, *id, &st) == -1)
@@ -539,15 +573,14 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	if (tok->parent[0] == *id || tok->parent[1] == *id ||
 	    tok->parent[2] == *id)
 		st.flags |= ST_KIDS;	/* link_parents() marked it, not st */
-	if (st.flags & ST_KIDS) {
-		if ((cyc = closes_cycle(t, *id, tok->parent)) == -1)
-			return -1;
-		if (cyc)
-			st.flags |= ST_CYCLE;
-		if (cyc && st.own < STORE_DENIED) {
-			st.own = STORE_DENIED;
-			st.rule = STORE_RULE_CYCLE;
-		}
+	if ((cyc = cycle_link(t, *id, tok->parent,
+	    (st.flags & ST_KIDS) != 0)) == -1)
+		return -1;
+	if (cyc)
+		st.flags |= ST_CYCLE;
+	if (cyc && !a->cycle_allow && st.own < STORE_DENIED) {
+		st.own = STORE_DENIED;
+		st.rule = STORE_RULE_CYCLE;
 	}
 	if (compute_eff(t, &st, tok->parent) == -1 ||
 	    st_write(t, *id, &st) == -1)
@@ -586,17 +619,55 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 	return (st.flags & ST_KIDS) ? propagate(t, id) : 0;
 }
 
+/*
+ * The ids of the tokens indexed under key k with from <= iat <= to, in
+ * iat order, into ids.  Collected first: the cascade writes while a
+ * cursor would read.  0 or -1.
+ */
+static int
+idx_range(struct store_txn *t, MDB_val *k, int64_t from, int64_t to,
+    struct idvec *ids)
+{
+	uint8_t e[16];
+	MDB_val v = { sizeof(e), e };
+	MDB_cursor *c;
+	uint64_t id, n = 0;
+	int64_t iat;
+	int rc;
+
+	idx_entry(e, from, 0);
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, k, &v, MDB_GET_BOTH_RANGE);
+	while (rc == 0 && v.mv_size == sizeof(e)) {
+		n++;
+		idx_entry_read(v.mv_data, &iat, &id);
+		if (iat > to)
+			break;
+		if (idvec_push(ids, id) == -1) {
+			rc = -1;
+			break;
+		}
+		rc = mdb_cursor_get(c, k, &v, MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	work_add(t, WORK_RULE, n);
+	if (rc == -1)
+		return -1;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND || rc == 0 ? 0 : -1;
+}
+
 int
 store_rule_add(struct store_txn *t, int idx, const char *iss,
     const char *value, int64_t time, uint32_t cause, uint64_t *nrevoked)
 {
 	uint8_t kb[STORE_KEYMAX];
 	MDB_val k, v;
-	MDB_cursor *c;
 	struct rule r = { time, cause, 0 }, old;
 	struct idvec ids = { NULL, 0, 0 };
-	struct rec rec;
-	uint64_t id, n;
+	int64_t from = INT64_MIN;
+	uint64_t n;
 	size_t i;
 	int rc;
 
@@ -604,38 +675,24 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 		*nrevoked = 0;
 	k.mv_size = key_make(kb, idx, iss, value);
 	k.mv_data = kb;
-	rc = mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v);
-	if (rc == 0)
-		memcpy(&old, v.mv_data, sizeof(old));
-	if (rc == MDB_NOTFOUND || (rc == 0 && old.time < time)) {
-		v.mv_size = sizeof(r);
-		v.mv_data = &r;
-		rc = mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0);
-	}
-	if (st_rc(t, rc) != 0)
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
+	if (rc == -1 || (rc == 0 && v.mv_size != sizeof(old)))
 		return -1;
-	/* Collect first: the cascade writes while a cursor would read. */
-	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX], &c)) != 0)
-		return st_rc(t, rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	while (rc == 0) {
-		memcpy(&id, v.mv_data, sizeof(id));
-		if (idvec_push(&ids, id) == -1) {
-			rc = -1;
-			break;
-		}
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+	if (rc == 0) {
+		memcpy(&old, v.mv_data, sizeof(old));
+		if (old.time >= time)
+			return 0;	/* it revoked all this one would */
+		from = old.time + 1;
 	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND) {
+	v.mv_size = sizeof(r);
+	v.mv_data = &r;
+	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0)
+		return -1;
+	if (idx_range(t, &k, from, time, &ids) == -1) {
 		idvec_free(&ids);
-		return rc == -1 ? -1 : st_rc(t, rc);
+		return -1;
 	}
 	for (i = 0, rc = 0; i < ids.n && rc == 0; i++) {
-		if ((rc = rec_read_head(t, ids.v[i], &rec)) != 0)
-			break;
-		if (rec.iat > time)
-			continue;
 		rc = store_revoke(t, ids.v[i], cause, &n);
 		if (nrevoked != NULL)
 			*nrevoked += n;

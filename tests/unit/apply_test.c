@@ -476,7 +476,7 @@ put_broken_parent(const char *jti)
 {
 	struct store_txn *txn;
 	struct store_token tok;
-	struct store_put_args args = { &tok, NULL, 0 };
+	struct store_put_args args = { &tok, NULL, 0, 0 };
 	uint64_t id;
 
 	memset(&tok, 0, sizeof(tok));
@@ -590,4 +590,157 @@ Test(apply, full_map_is_a_store_failure)
 	cr_expect_eq(store_failure(st, NULL), STORE_FAIL_FULL);
 	store_abort(&txn);
 	apply_free(&a);
+}
+
+/* --- revocation by raw-token hash (SPEC v1.1 section 2) --- */
+
+#define H1	"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+#define H2	"5y4lgc_9j--TWzAPOYpaGLy3MNWevS_CZ8Xf19X-FJ4"
+#define PLAIN	"\"sub\":\"u\",\"client_id\":\"c\",\"iat\":1000,\"exp\":9000"
+#define HREV(id, target)						\
+	"{\"v\":1,\"type\":\"token.revoked\",\"id\":\"" id "\","	\
+	"\"time\":1100,\"iss\":\"" ISS "\",\"target\":" target "}"
+
+static const char *hashed[] = {
+	TOK("h1", "t-root", "authorization_code", "\"hash\":\"" H1 "\","
+	    PLAIN, ""),
+	TOK("h2", "t-kid", "refresh_token", PLAIN, "\"previous\":\"t-root\""),
+	TOK("h3", "t-grandkid", "refresh_token", PLAIN,
+	    "\"previous\":\"t-kid\""),
+	TOK("h4", "t-other", "authorization_code", "\"hash\":\"" H2 "\","
+	    PLAIN, ""),
+};
+#define NHASHED	(sizeof(hashed) / sizeof(hashed[0]))
+
+static void
+expect_hash_revoked(const char *when)
+{
+	cr_expect_eq(status_of("t-root"), STORE_REVOKED, "%s", when);
+	cr_expect_eq(status_of("t-kid"), STORE_REVOKED, "%s", when);
+	cr_expect_eq(status_of("t-grandkid"), STORE_REVOKED, "%s", when);
+	cr_expect_eq(status_of("t-other"), STORE_ACTIVE, "%s", when);
+}
+
+/* Before or after the issuance, in any position: the same statuses. */
+Test(apply, revocation_by_hash_in_any_order)
+{
+	const char *rev = HREV("r-h", "{\"hash\":\"" H1 "\"}");
+	const char *order[NHASHED + 1];
+	size_t pos, i, j;
+
+	for (pos = 0; pos <= NHASHED; pos++) {
+		reopen();
+		for (i = 0, j = 0; i <= NHASHED; i++)
+			order[i] = i == pos ? rev : hashed[j++];
+		apply_all(PROFILE_ENFORCE, order, NHASHED + 1);
+		expect_hash_revoked(pos == 0 ? "revoked first" : "later");
+		cr_expect_eq(outbox_has(OUT_DLQ, NULL), 0);
+		cr_expect_eq(outbox_has(STORE_OUT_CASCADE, NULL), 1,
+		    "position %zu", pos);
+	}
+	/* Reversed issuance (children first), revocation first. */
+	reopen();
+	order[0] = rev;
+	for (i = 0; i < NHASHED; i++)
+		order[i + 1] = hashed[NHASHED - 1 - i];
+	apply_all(PROFILE_ENFORCE, order, NHASHED + 1);
+	expect_hash_revoked("children first");
+}
+
+/* An unknown hash stays remembered across transactions. */
+Test(apply, unknown_hash_then_issuance_is_born_revoked)
+{
+	const char *rev[] = { HREV("r-h", "{\"hash\":\"" H1 "\"}") };
+
+	apply_all(PROFILE_ENFORCE, rev, 1);
+	apply_all(PROFILE_ENFORCE, hashed, NHASHED);
+	expect_hash_revoked("remembered");
+}
+
+Test(apply, bad_hash_target_is_dead_lettered)
+{
+	const char *ev[] = {
+		HREV("r-1", "{\"hash\":\"" H1 "A\"}"),
+		/* 42 characters; a '+'; two low bits set (not canonical) */
+		HREV("r-2", "{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOW"
+		    "F3qctBD_YfIAFa\"}"),
+		HREV("r-3", "{\"hash\":\"ungWv48Bz+pBQUDeXa4iI7ADYaOW"
+		    "F3qctBD_YfIAFa0\"}"),
+		HREV("r-4", "{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOW"
+		    "F3qctBD_YfIAFa1\"}"),
+		HREV("r-5", "{\"hash\":\"" H1 "\",\"jti\":\"t-root\"}"),
+		HREV("r-6", "{\"hash\":\"" H1 "\",\"iss\":\"" ISS "\"}"),
+		HREV("r-7", "{\"hash\":7}"),
+	};
+	size_t n = sizeof(ev) / sizeof(ev[0]);
+
+	apply_all(PROFILE_ENFORCE, hashed, NHASHED);
+	cr_expect_eq(apply_all(PROFILE_ENFORCE, ev, n), APPLY_DLQ);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"error\":\"bad_field\""), (int)n);
+	cr_expect_eq(status_of("t-root"), STORE_ACTIVE);
+	cr_expect_eq(outbox_has(STORE_OUT_CASCADE, NULL), 0);
+}
+
+/* A second token with a hash already taken is a conflict, any issuer. */
+Test(apply, duplicate_hash_is_dead_lettered)
+{
+	const char *ev[] = {
+		hashed[0],
+		TOK("d1", "t-same-hash", "authorization_code",
+		    "\"hash\":\"" H1 "\"," PLAIN, "\"subject\":\"t-new\""),
+		"{\"v\":1,\"type\":\"token.issued\",\"id\":\"d2\","
+		"\"time\":1000,"
+		"\"iss\":\"https://other\",\"grant_type\":\"x\",\"token\":{"
+		"\"jti\":\"t-root\",\"hash\":\"" H1 "\"," PLAIN "}}",
+		HREV("r-h", "{\"hash\":\"" H1 "\"}"),
+	};
+	struct store_txn *txn;
+	uint64_t id;
+
+	apply_all(PROFILE_ENFORCE, ev, 4);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"error\":\"duplicate_hash\""), 2);
+	cr_expect_eq(status_of("t-root"), STORE_REVOKED);
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	cr_expect_eq(store_lookup(txn, ISS, "t-same-hash", &id),
+	    STORE_NOTFOUND);
+	cr_expect_eq(store_lookup(txn, ISS, "t-new", &id), STORE_NOTFOUND,
+	    "a dead-lettered event leaves no placeholder");
+	cr_expect_eq(store_lookup(txn, "https://other", "t-root", &id),
+	    STORE_NOTFOUND);
+	store_abort(&txn);
+}
+
+/* --- a cycle in each mode --- */
+
+static const char *cycle3[] = {
+	TOK("c1", "t-x", "refresh_token", PLAIN, "\"previous\":\"t-z\""),
+	TOK("c2", "t-y", "refresh_token", PLAIN, "\"previous\":\"t-x\""),
+	TOK("c3", "t-z", "refresh_token", PLAIN, "\"previous\":\"t-y\""),
+	TOK("c4", "t-below", "refresh_token", PLAIN, "\"previous\":\"t-y\""),
+};
+
+/* Audit leaves every status as off does; enforce denies the cycle. */
+Test(apply, cycle_statuses_by_mode)
+{
+	static const char *jtis[] = { "t-x", "t-y", "t-z", "t-below" };
+	int off[4], i;
+
+	apply_all(PROFILE_OFF, cycle3, 4);
+	for (i = 0; i < 4; i++)
+		off[i] = status_of(jtis[i]);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, NULL), 0);
+	reopen();
+	apply_all(PROFILE_AUDIT, cycle3, 4);
+	for (i = 0; i < 4; i++)
+		cr_expect_eq(status_of(jtis[i]), off[i], "audit: %s is %d, "
+		    "off gives %d", jtis[i], status_of(jtis[i]), off[i]);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "parent_cycle"), 1);
+	reopen();
+	apply_all(PROFILE_ENFORCE, cycle3, 4);
+	for (i = 0; i < 4; i++)
+		cr_expect_eq(status_of(jtis[i]), STORE_DENIED, "enforce: %s",
+		    jtis[i]);
+	cr_expect_eq(outbox_has(OUT_VIOLATION, "parent_cycle"), 1);
+	for (i = 0; i < 4; i++)
+		cr_expect_eq(off[i], STORE_ACTIVE, "off: %s", jtis[i]);
 }

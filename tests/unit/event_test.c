@@ -676,6 +676,32 @@ Test(event, target_kinds)
 	ok(revoked("{\"actor\":\"agent-x\",\"note\":1}", ""));
 	cr_assert_eq(ev.target_kind, EV_TGT_ACTOR);
 	cr_assert_str_eq(ev.target, "agent-x");
+	ok(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\"}",
+	    ""));
+	cr_assert_eq(ev.target_kind, EV_TGT_HASH);
+	cr_assert_str_eq(ev.target,
+	    "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+	cr_assert_eq(memcmp(ev.target_hash, abc_sha256, 32), 0);
+}
+
+/* A hash target: exactly one member, 43 canonical base64url chars. */
+Test(event, target_hash_invalid)
+{
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa\"}",
+	    ""), "bad_field", "target.hash: must be base64url");
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0="
+	    "\"}", ""), "bad_field", "target.hash");
+	bad(revoked("{\"hash\":\"ungWv48Bz/pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\"}",
+	    ""), "bad_field", "target.hash");
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa1\"}",
+	    ""), "bad_field", "target.hash");
+	bad(revoked("{\"hash\":\"\"}", ""), "bad_field", "target.hash");
+	bad(revoked("{\"hash\":[]}", ""), "bad_field", "target.hash");
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\","
+	    "\"sub\":\"u\"}", ""), "bad_field",
+	    "target: must hold exactly one of");
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\","
+	    "\"iss\":\"x\"}", ""), "bad_field", "target.iss");
 }
 
 Test(event, target_invalid)

@@ -128,6 +128,7 @@ put(struct store_txn *t, const char *jti, const char *sub,
 	int			 i;
 
 	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
 	tok.iss = ISS;
 	tok.jti = jti;
 	tok.sub = sub;
@@ -389,6 +390,26 @@ Test(publish, by_client_and_actor_keys)
 	cr_assert_eq(drain(), 1);
 	cr_assert_str_eq(sget(json_object_get(find("t-a")->json, "cause"),
 	    "client_id"), "client-a");
+}
+
+/* A revocation by raw-token hash names it as "hash" in the cause. */
+Test(publish, by_hash_key)
+{
+	static const char h[] = "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0";
+	struct store_txn	*t = begin(0);
+	json_t			*c;
+	uint64_t		 id;
+
+	id = put(t, "t-a", "user-9", NULL, NULL, NULL);
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_revoke(t, id, cause(t, "e-h", h, STORE_TGT_HASH,
+	    ""), NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 1);
+	c = json_object_get(find("t-a")->json, "cause");
+	cr_assert_str_eq(sget(c, "hash"), h);
+	cr_assert_null(json_object_get(c, "jti"));
 }
 
 /* Revoked before it was issued: born revoked, and so is its child. */

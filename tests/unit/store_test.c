@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <lmdb.h>
 
 #include "store/store.h"
 
@@ -99,6 +100,7 @@ put_spec(struct store_txn *t, const struct spec *sp, uint64_t *id)
 	int			 i;
 
 	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
 	tok.iss = sp->iss ? sp->iss : ISS;
 	tok.jti = sp->jti;
 	for (i = 0; i < STORE_NPARENTS; i++)
@@ -1128,6 +1130,122 @@ Test(store, random_cycles)
 	commit(&t);
 }
 
+/* Children lists of the reference graph, for a linear reference walk. */
+struct refg {
+	int	*kid;		/* kid[x * KMAX + i] */
+	int	*nkid;
+	int	*mark;
+	int	*queue;
+	int	 stamp;
+};
+#define KMAX	64
+
+static int
+refg_reaches(struct refg *g, int from, int to)
+{
+	size_t	 head = 0, tail = 0;
+	int	 x, i, y;
+
+	g->stamp++;
+	g->queue[tail++] = from;
+	g->mark[from] = g->stamp;
+	while (head < tail) {
+		if ((x = g->queue[head++]) == to)
+			return 1;
+		for (i = 0; i < g->nkid[x]; i++)
+			if (g->mark[y = g->kid[x * KMAX + i]] != g->stamp) {
+				g->mark[y] = g->stamp;
+				g->queue[tail++] = y;
+			}
+	}
+	return 0;
+}
+
+/*
+ * One random graph of n tokens whose parents are mostly near them (long
+ * paths, on which the level searches run out of budget and raise), some
+ * anywhere (cycles), issued in a random order or backwards; each token's
+ * cycle mark is checked against the reference at its issue.
+ */
+static void
+random_cycles_long(int n, int reach, int backwards)
+{
+	struct store_txn	*t = begin(0);
+	struct refg		 g;
+	int			(*par)[STORE_NPARENTS], *perm, x, i, j, p, y;
+	int			 want, ncyc = 0;
+	char			 jti[32], pj[STORE_NPARENTS][32];
+
+	par = calloc((size_t)n, sizeof(*par));
+	perm = calloc((size_t)n, sizeof(*perm));
+	g.kid = calloc((size_t)n * KMAX, sizeof(int));
+	g.nkid = calloc((size_t)n, sizeof(int));
+	g.mark = calloc((size_t)n, sizeof(int));
+	g.queue = calloc((size_t)n, sizeof(int));
+	g.stamp = 0;
+	cr_assert(par && perm && g.kid && g.nkid && g.mark && g.queue);
+	for (x = 0; x < n; x++) {
+		perm[x] = backwards ? n - 1 - x : x;
+		for (p = 0; p < STORE_NPARENTS; p++) {
+			par[x][p] = -1;
+			if (p > 0 && rnd(3) != 0)
+				continue;
+			y = rnd(50) == 0 ? (int)rnd((uint64_t)n) :
+			    x - 1 - (int)rnd((uint64_t)reach);
+			if (y >= 0 && g.nkid[y] < KMAX)
+				par[x][p] = y;
+			if (y >= 0 && g.nkid[y] < KMAX)
+				g.nkid[y]++;
+		}
+	}
+	memset(g.nkid, 0, (size_t)n * sizeof(int));
+	for (i = n; !backwards && i > 1; i--) {
+		j = (int)rnd((uint64_t)i);
+		p = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = p;
+	}
+	for (i = 0; i < n; i++) {
+		struct spec	 sp = { .jti = jti };
+
+		x = perm[i];
+		snprintf(jti, sizeof(jti), "l-%d", x);
+		for (p = 0; p < STORE_NPARENTS; p++) {
+			if (par[x][p] < 0)
+				continue;
+			snprintf(pj[p], sizeof(pj[p]), "l-%d", par[x][p]);
+			sp.parent[p] = pj[p];
+		}
+		for (p = 0, want = 0; p < STORE_NPARENTS && !want; p++)
+			want = par[x][p] >= 0 && refg_reaches(&g, x,
+			    par[x][p]);
+		for (p = 0; p < STORE_NPARENTS; p++)
+			if ((y = par[x][p]) >= 0)
+				g.kid[y * KMAX + g.nkid[y]++] = x;
+		ncyc += want;
+		cr_assert_eq(get(t, put_ok(t, &sp)).cycle, want,
+		    "l-%d at step %d", x, i);
+	}
+	cr_assert_gt(ncyc, 0);
+	store_abort(&t);
+	free(par);
+	free(perm);
+	free(g.kid);
+	free(g.nkid);
+	free(g.mark);
+	free(g.queue);
+}
+
+Test(store, random_cycles_long_paths)
+{
+	int	 round;
+
+	for (round = 0; round < 6; round++) {
+		random_cycles_long(3000, 1 + round * 3, 0);
+		random_cycles_long(3000, 1 + round, 1);
+	}
+}
+
 static uint64_t
 put_attr(struct store_txn *t, const char *jti, const char *sub,
     const char *client, int64_t iat)
@@ -1136,6 +1254,191 @@ put_attr(struct store_txn *t, const char *jti, const char *sub,
 	    .iat = iat };
 
 	return put_ok(t, &sp);
+}
+
+/* The work counters of the store, read in a transaction of their own. */
+static struct store_stats
+stats_now(void)
+{
+	struct store_txn	*t = begin(1);
+	struct store_stats	 ss;
+
+	cr_assert_eq(store_stats(t, &ss), 0);
+	store_abort(&t);
+	return ss;
+}
+
+/*
+ * The hostile family of issue 9: a chain of l tokens each naming two
+ * unseen placeholders, a second chain of l, then every placeholder
+ * issued with the last of the second chain as its previous.  Returns
+ * the arcs the cycle checks looked at, on a fresh database.
+ */
+static uint64_t
+hostile_family(size_t l)
+{
+	struct store_txn	*t;
+	char			 j[32], s[32], a[32], p[32];
+	uint64_t		 before;
+	size_t			 i;
+	int			 k;
+
+	teardown();
+	setup();
+	before = stats_now().cycle_steps;
+	t = begin(0);
+	for (i = 0; i < l; i++) {
+		snprintf(j, sizeof(j), "a-%zu", i);
+		snprintf(s, sizeof(s), "ps-%zu", i);
+		snprintf(a, sizeof(a), "pa-%zu", i);
+		snprintf(p, sizeof(p), "a-%zu", i - 1);
+		issue(t, j, s, a, i > 0 ? p : NULL);
+	}
+	for (i = 0; i < l; i++) {
+		snprintf(j, sizeof(j), "c-%zu", i);
+		snprintf(p, sizeof(p), "c-%zu", i - 1);
+		issue(t, j, NULL, NULL, i > 0 ? p : NULL);
+	}
+	snprintf(p, sizeof(p), "c-%zu", l - 1);
+	for (i = 0; i < l; i++)
+		for (k = 0; k < 2; k++) {
+			snprintf(j, sizeof(j), "%s-%zu", k ? "pa" : "ps", i);
+			issue(t, j, NULL, NULL, p);
+			cr_assert_eq(get(t, id_of(t, j)).cycle, 0, "%s", j);
+		}
+	snprintf(j, sizeof(j), "a-%zu", l - 1);
+	cr_assert_eq(status(t, j), STORE_ACTIVE);
+	commit(&t);
+	return stats_now().cycle_steps - before;
+}
+
+/*
+ * The cycle checks of the hostile family grow linearly with it, not
+ * quadratically (the old lockstep walk: a ratio of about 4).
+ */
+Test(store, cycle_check_cost_is_linear)
+{
+	uint64_t	 w1 = hostile_family(1000), w2 = hostile_family(2000);
+
+	cr_log_info("cycle check work: %llu for 1000, %llu for 2000",
+	    (unsigned long long)w1, (unsigned long long)w2);
+	cr_assert_gt(w1, 0);
+	cr_assert_lt((double)w2 / (double)w1, 3.0, "%llu then %llu",
+	    (unsigned long long)w1, (unsigned long long)w2);
+}
+
+/*
+ * A rule already covered by one as late or later scans nothing; a
+ * later one scans only what it newly covers.
+ */
+Test(store, rule_scan_cost_is_what_it_covers)
+{
+	enum { N = 2000, REPEAT = 200 };
+	struct store_txn	*t = begin(0);
+	char			 jti[32];
+	uint64_t		 before, n, total = 0;
+	size_t			 i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(jti, sizeof(jti), "r-%zu", i);
+		put_attr(t, jti, "u", "agent-x", (int64_t)i + 1);
+	}
+	commit(&t);
+	before = stats_now().rule_scanned;
+	t = begin(0);
+	for (i = 0; i < REPEAT; i++) {
+		cr_assert_eq(store_rule_add(t, STORE_IDX_CLIENT, ISS,
+		    "agent-x", N, cause(t, "e-same"), &n), 0);
+		cr_assert_eq(n, i == 0 ? N : 0);
+	}
+	commit(&t);
+	cr_assert_leq(stats_now().rule_scanned - before, 2 * N,
+	    "%llu entries scanned",
+	    (unsigned long long)(stats_now().rule_scanned - before));
+
+	/* Rising times: each scans its own slice of iat. */
+	t = begin(0);
+	for (i = 0; i < N; i++) {
+		snprintf(jti, sizeof(jti), "q-%zu", i);
+		put_attr(t, jti, "u", "agent-q", (int64_t)i + 1);
+	}
+	commit(&t);
+	before = stats_now().rule_scanned;
+	t = begin(0);
+	for (i = 1; i <= REPEAT; i++) {
+		cr_assert_eq(store_rule_add(t, STORE_IDX_CLIENT, ISS,
+		    "agent-q", (int64_t)(i * N / REPEAT), cause(t, "e-q"),
+		    &n), 0);
+		total += n;
+		cr_assert_eq(n, N / REPEAT, "step %zu", i);
+	}
+	commit(&t);
+	cr_assert_eq(total, N);
+	cr_assert_leq(stats_now().rule_scanned - before, 2 * N,
+	    "%llu entries scanned",
+	    (unsigned long long)(stats_now().rule_scanned - before));
+	t = begin(1);
+	cr_assert_eq(status(t, "q-0"), STORE_REVOKED);
+	snprintf(jti, sizeof(jti), "q-%d", N - 1);
+	cr_assert_eq(status(t, jti), STORE_REVOKED);
+	store_abort(&t);
+}
+
+/*
+ * A database from before the index sorted by iat ("idx" of 8-byte ids,
+ * made here by hand) is upgraded at open: rules still reach its tokens.
+ */
+Test(store, old_attribute_index_upgraded)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 neu, old;
+	MDB_cursor	*c;
+	MDB_val		 k, v, e;
+	struct store_txn *t = begin(0);
+	uint64_t	 id, n;
+	uint8_t		 ent[16];
+	int		 i;
+
+	put_attr(t, "s1", "alice", NULL, 100);
+	put_attr(t, "s2", "alice", NULL, 300);
+	commit(&t);
+	store_close(&S);
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+	cr_assert_eq(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "idx_iat", MDB_DUPSORT | MDB_DUPFIXED,
+	    &neu), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "idx", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED | MDB_INTEGERDUP, &old), 0);
+	cr_assert_eq(mdb_cursor_open(txn, neu, &c), 0);
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		memcpy(ent, v.mv_data, sizeof(ent));
+		for (i = 0, id = 0; i < 8; i++)
+			id = id << 8 | ent[8 + i];
+		e.mv_size = sizeof(id);
+		e.mv_data = &id;
+		cr_assert_eq(mdb_put(txn, old, &k, &e, 0), 0);
+	}
+	mdb_cursor_close(c);
+	cr_assert_eq(mdb_drop(txn, neu, 0), 0);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	{
+		char	 err[256];
+
+		S = store_open(dir, (size_t)4 << 30, err, sizeof(err));
+		cr_assert_not_null(S, "store_open: %s", err);
+	}
+	t = begin(0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "alice", 200,
+	    cause(t, "e-1"), &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(status(t, "s1"), STORE_REVOKED);
+	cr_assert_eq(status(t, "s2"), STORE_ACTIVE);
+	commit(&t);
 }
 
 Test(store, rule_by_sub_with_time)
@@ -1437,6 +1740,118 @@ Test(store, lookup_hash)
 	cr_assert_eq(memcmp(tok.hash, h1, sizeof(h1)), 0);
 	cr_assert_eq(get(t, id_of(t, "plain")).has_hash, 0);
 	store_abort(&t);
+}
+
+static int
+count_hash(void *arg, const uint8_t *hash)
+{
+	(void)hash;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+hashes_revoked(struct store_txn *t)
+{
+	int	 n = 0;
+
+	cr_assert_eq(store_hash_revoked_each(t, count_hash, &n), 0);
+	return n;
+}
+
+/*
+ * A revoked hash revokes its token and descendants, whether the token
+ * came before or after; remembered, it is forgotten once a token has it.
+ */
+Test(store, revoke_by_hash)
+{
+	uint8_t			 h1[STORE_HASH_LEN], h2[STORE_HASH_LEN];
+	struct store_txn	*t = begin(0);
+	struct spec		 a = { .jti = "a", .hash = h1 },
+	    b = { .jti = "b", .hash = h2 };
+	uint64_t		 n, want[2];
+	uint32_t		 c;
+
+	memset(h1, 1, sizeof(h1));
+	memset(h2, 2, sizeof(h2));
+	put_ok(t, &a);
+	issue(t, "a-kid", "a", NULL, NULL);
+	cr_assert_eq(store_revoke_hash(t, h1, cause(t, "e-1"), &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(status(t, "a-kid"), STORE_REVOKED);
+	cr_assert_eq(hashes_revoked(t), 0);
+	commit(&t);
+
+	t = begin(0);
+	c = cause(t, "e-2");
+	cr_assert_eq(store_revoke_hash(t, h2, c, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(store_revoke_hash(t, h2, cause(t, "e-3"), &n), 0);
+	cr_assert_eq(hashes_revoked(t), 1);
+	commit(&t);
+	t = begin(0);
+	want[1] = issue(t, "b-kid", "b", NULL, NULL);
+	want[0] = put_ok(t, &b);
+	cr_assert_eq(get(t, want[0]).status, STORE_REVOKED);
+	cr_assert_eq(get(t, want[0]).own, STORE_REVOKED);
+	cr_assert_eq(get(t, want[0]).cause, c, "the first cause stays");
+	cr_assert_eq(status(t, "b-kid"), STORE_REVOKED);
+	cr_assert_eq(hashes_revoked(t), 0);
+	commit(&t);
+	t = begin(1);
+	assert_last_cascade(t, 2, want, 2);
+	store_abort(&t);
+}
+
+/* The first token keeps a hash; another, of any issuer, is refused. */
+Test(store, duplicate_hash_refused)
+{
+	uint8_t			 h[STORE_HASH_LEN];
+	struct store_txn	*t = begin(0);
+	struct spec		 a = { .jti = "a", .hash = h },
+	    b = { .jti = "b", .hash = h, .parent = { "p" } },
+	    c = { .iss = "https://other", .jti = "a", .hash = h };
+	uint64_t		 id, got;
+
+	memset(h, 7, sizeof(h));
+	id = put_ok(t, &a);
+	cr_assert_eq(put_spec(t, &b, &got), STORE_DUPHASH);
+	cr_assert_eq(store_lookup(t, ISS, "b", &got), STORE_NOTFOUND);
+	cr_assert_eq(put_spec(t, &c, &got), STORE_DUPHASH);
+	cr_assert_eq(store_lookup(t, "https://other", "a", &got),
+	    STORE_NOTFOUND);
+	cr_assert_eq(put_spec(t, &a, &got), STORE_EXISTS);
+	cr_assert_eq(store_lookup_hash(t, h, &got), 0);
+	cr_assert_eq(got, id);
+	commit(&t);
+}
+
+/* cycle_allow: the cycle is marked, and no status moves for it. */
+Test(store, cycle_allowed_is_marked_not_denied)
+{
+	struct store_txn	*t = begin(0);
+	struct store_token	 tok;
+	struct store_put_args	 a;
+	uint64_t		 b, id;
+
+	issue(t, "a", "b", NULL, NULL);
+	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
+	tok.iss = ISS;
+	tok.jti = "b";
+	tok.sub = tok.client_id = "x";
+	cr_assert_eq(store_ref(t, ISS, "a", &tok.parent[2]), 0);
+	a.tok = &tok;
+	a.cycle_allow = 1;
+	cr_assert_eq(store_put(t, &a, &b), 0);
+	tok = get(t, b);
+	cr_assert_eq(tok.cycle, 1);
+	cr_assert_eq(tok.own, STORE_ACTIVE);
+	cr_assert_eq(tok.status, STORE_ACTIVE);
+	cr_assert_eq(status(t, "a"), STORE_ACTIVE);
+	cr_assert_eq(store_revoke(t, b, cause(t, "e-1"), &id), 0);
+	cr_assert_eq(id, 2);
+	commit(&t);
 }
 
 Test(store, get_placeholder_and_record)

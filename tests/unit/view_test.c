@@ -51,7 +51,7 @@ static uint64_t
 put(const char *jti, const char *subject, const char *actor)
 {
 	struct store_token tok;
-	struct store_put_args args = { &tok, NULL, 0 };
+	struct store_put_args args = { &tok, NULL, 0, 0 };
 	uint64_t id;
 
 	memset(&tok, 0, sizeof(tok));
@@ -156,4 +156,5 @@ Test(view, status_and_reason)
 	    "a placeholder is pending, the same for the CLI and the API");
 	cr_expect_str_eq(view_parent_kind(STORE_PARENT_PREVIOUS), "previous");
 	cr_expect_str_eq(view_target_kind(-1), "jti");
+	cr_expect_str_eq(view_target_kind(STORE_TGT_HASH), "hash");
 }
