@@ -17,8 +17,6 @@
 #include "consumers/utf8.h"
 #include "store/store.h"
 
-#define UF_EXCHANGE	0x01
-
 _Static_assert(EV_TGT_JTI == STORE_TGT_JTI, "jti target kinds differ");
 _Static_assert(EV_TGT_HASH == STORE_TGT_HASH, "hash target kinds differ");
 _Static_assert(sizeof(((struct event *)0)->target_hash) == STORE_HASH_LEN,
@@ -183,14 +181,14 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 	if (rc == 0 && store_get(txn, id, &st) != 0)
 		return -1;
 	if (rc == 0 && st.issued) {
-		*reason = "duplicate_jti";
+		*reason = event_reason_name(EV_R_DUP_JTI);
 		return APPLY_DLQ;
 	}
 	if (ev->tok.has_hash && (rc = store_lookup_hash(txn, ev->tok.hash,
 	    &id)) != STORE_NOTFOUND) {
 		if (rc == -1)
 			return -1;
-		*reason = "duplicate_hash";	/* the first token keeps it */
+		*reason = event_reason_name(EV_R_DUP_HASH);	/* the first token keeps it */
 		return APPLY_DLQ;
 	}
 	if (parent_ids(txn, ev, pid) == -1 ||
@@ -213,8 +211,8 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 	rc = store_put(txn, &args, &id);
 	free(claims);
 	if (rc == STORE_EXISTS || rc == STORE_DUPHASH) {
-		*reason = rc == STORE_EXISTS ? "duplicate_jti" :
-		    "duplicate_hash";
+		*reason = event_reason_name(rc == STORE_EXISTS ?
+		    EV_R_DUP_JTI : EV_R_DUP_HASH);
 		return APPLY_DLQ;
 	}
 	if (rc != 0 || violations_emit(a, txn, ev->id, id, &res) == -1 ||
@@ -321,7 +319,7 @@ apply_nested(struct apply *a, struct store_txn *txn, const struct event *ev,
 		rc = store_txn_failure(sub) == STORE_FAIL_NONE ?
 		    APPLY_UNPROCESSABLE : store_result(sub);
 		if (rc == APPLY_UNPROCESSABLE) {
-			*reason = "unprocessable";
+			*reason = event_reason_name(EV_R_UNPROCESSABLE);
 			if (a->why[0] == '\0')
 				(void)snprintf(a->why, sizeof(a->why), "%s",
 				    "its effects could not be recorded");

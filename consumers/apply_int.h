@@ -8,6 +8,9 @@
 
 struct store_txn;
 
+/* store_token.uflags bits (stored on disk: never renumber). */
+#define UF_EXCHANGE	0x01	/* issued by token exchange */
+
 struct apply {
 	struct apply_config	 cfg;
 	struct profile_config	 pcfg;

@@ -26,11 +26,16 @@
 #define EV_PATH_MAX	64	/* "parents.previous", "token.act(x64)" */
 #define EV_HASH_B64	43	/* base64url of 32 bytes, no padding */
 
-#define R_JSON		"invalid_json"
-#define R_VERSION	"bad_version"
-#define R_TYPE		"unknown_type"
-#define R_MISSING	"missing_field"
-#define R_BAD		"bad_field"
+static const char *const reason_names[EV_NREASONS] = {
+#define REASON(u, name)	[EV_R_##u] = name,
+#include "consumers/tbl_reasons.h"
+#undef REASON
+};
+#define R_JSON		reason_names[EV_R_JSON]
+#define R_VERSION	reason_names[EV_R_VERSION]
+#define R_TYPE		reason_names[EV_R_TYPE]
+#define R_MISSING	reason_names[EV_R_MISSING]
+#define R_BAD		reason_names[EV_R_BAD]
 
 struct dec {
 	const char	*reason;
@@ -38,21 +43,12 @@ struct dec {
 	size_t		 errlen;
 };
 
-static const char *const parent_names[EV_NPARENTS] = {
-	"subject", "actor", "previous"
+static const int target_kinds[] = {
+#define TARGET(u, name, v)	STORE_TGT_##u,
+#include "store/tbl_targets.h"
+#undef TARGET
 };
-
-static const struct {
-	const char	*name;
-	int		 kind;
-} target_names[] = {
-	{ "jti", EV_TGT_JTI },
-	{ "sub", EV_TGT_SUB },
-	{ "client_id", EV_TGT_CLIENT },
-	{ "actor", EV_TGT_ACTOR },
-	{ "hash", EV_TGT_HASH },
-};
-#define NTARGETS	(sizeof(target_names) / sizeof(target_names[0]))
+#define NTARGETS	(sizeof(target_kinds) / sizeof(target_kinds[0]))
 
 static int	dec_fail(struct dec *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -442,7 +438,7 @@ decode_issued(struct dec *d, json_t *root, struct event *ev)
 	if (get_obj(d, root, "", "parents", &parents) == -1)
 		return (-1);
 	for (i = 0; parents != NULL && i < EV_NPARENTS; i++)
-		if (decode_ref(d, parents, parent_names[i],
+		if (decode_ref(d, parents, store_parent_name(i),
 		    &ev->parent[i]) == -1)
 			return (-1);
 	return (0);
@@ -459,7 +455,7 @@ decode_target(struct dec *d, json_t *t, struct event *ev)
 	size_t		 i, n = 0, which = 0;
 
 	for (i = 0; i < NTARGETS; i++)
-		if (json_object_get(t, target_names[i].name) != NULL) {
+		if (json_object_get(t, store_target_name(target_kinds[i])) != NULL) {
 			which = i;
 			n++;
 		}
@@ -470,8 +466,8 @@ decode_target(struct dec *d, json_t *t, struct event *ev)
 		return (fail_at(d, R_BAD, "target", "",
 		    "must hold exactly one of jti, sub, client_id, actor, "
 		    "hash"));
-	ev->target_kind = target_names[which].kind;
-	if (get_str(d, t, "target", target_names[which].name, 1, EV_STR_MAX,
+	ev->target_kind = target_kinds[which];
+	if (get_str(d, t, "target", store_target_name(target_kinds[which]), 1, EV_STR_MAX,
 	    1, &ev->target) == -1 ||
 	    get_str(d, t, "target", "iss", 1, EV_STR_MAX, 0, &iss) == -1)
 		return (-1);
@@ -593,7 +589,7 @@ event_decode(const void *buf, size_t len, size_t maxlen, struct event *ev,
 	if (maxlen == 0)
 		maxlen = EV_DEFAULT_MAX;
 	if (len > maxlen) {
-		dec_fail(&d, "too_large", "message of %zu bytes exceeds %zu",
+		dec_fail(&d, reason_names[EV_R_TOO_LARGE], "message of %zu bytes exceeds %zu",
 		    len, maxlen);
 		goto fail;
 	}
@@ -616,6 +612,23 @@ event_clear(struct event *ev)
 		return;
 	json_decref(ev->json);
 	memset(ev, 0, sizeof(*ev));
+}
+
+const char *
+event_reason_name(int r)
+{
+	return r >= 0 && r < EV_NREASONS ? reason_names[r] : "other";
+}
+
+int
+event_reason_of(const char *s)
+{
+	int r;
+
+	for (r = 0; s != NULL && r < EV_NREASONS; r++)
+		if (strcmp(s, reason_names[r]) == 0)
+			return r;
+	return EV_NREASONS;
 }
 
 void

@@ -14,22 +14,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
+
 #define EV_ISSUED	1
 #define EV_REVOKED	2
 
 #define EV_KIND_ACCESS	0
 #define EV_KIND_REFRESH	1
 
-#define EV_TGT_JTI	(-1)	/* else STORE_IDX_SUB/CLIENT/ACTOR: 0,1,2 */
-#define EV_TGT_HASH	(-2)	/* STORE_TGT_HASH: target_hash holds it */
-#define EV_TGT_SUB	0
-#define EV_TGT_CLIENT	1
-#define EV_TGT_ACTOR	2
+/* Target and parent kinds: the store's (store/tbl_*.h), one list. */
+#define EV_TGT_JTI	STORE_TGT_JTI
+#define EV_TGT_HASH	STORE_TGT_HASH	/* target_hash holds it */
+#define EV_TGT_SUB	STORE_TGT_SUB
+#define EV_TGT_CLIENT	STORE_TGT_CLIENT
+#define EV_TGT_ACTOR	STORE_TGT_ACTOR
 
-#define EV_PARENT_SUBJECT	0
-#define EV_PARENT_ACTOR		1
-#define EV_PARENT_PREVIOUS	2
-#define EV_NPARENTS		3
+#define EV_PARENT_SUBJECT	STORE_PARENT_SUBJECT
+#define EV_PARENT_ACTOR		STORE_PARENT_ACTOR
+#define EV_PARENT_PREVIOUS	STORE_PARENT_PREVIOUS
+#define EV_NPARENTS		STORE_NPARENTS
+
+/* Dead-letter reasons (consumers/tbl_reasons.h). */
+enum ev_reason {
+#define REASON(u, name)	EV_R_##u,
+#include "consumers/tbl_reasons.h"
+#undef REASON
+	EV_NREASONS
+};
+/* The name of reason r ("invalid_json", ...); "other" if none.  O(1). */
+const char	*event_reason_name(int r);
+/* The reason named s, or EV_NREASONS if none.  O(EV_NREASONS). */
+int		 event_reason_of(const char *s);
 
 #define EV_MAX_ACT	64	/* act nesting accepted by the decoder */
 #define EV_MAX_AUD	64

@@ -18,7 +18,6 @@
 
 /* Escaped, a byte may take 6: the dead letter stays under 1 MB. */
 #define DLQ_PAYLOAD_MAX	(128 * 1024)
-#define UF_EXCHANGE	0x01
 
 static int
 outbox_json(struct store_txn *txn, uint8_t kind, json_t *o)

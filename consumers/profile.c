@@ -57,11 +57,6 @@ static const char *const rule_names[RULE_MAX] = {
 	[RULE_REVOKED] = "revoked",
 };
 
-/* Indexed by EV_PARENT_*. */
-static const char *const parent_names[EV_NPARENTS] = {
-	"subject", "actor", "previous"
-};
-
 static void	db_fmt(struct dbuf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -330,7 +325,7 @@ parent_dead(struct pctx *c, int i, int deny, const char *what, int64_t when)
 	struct dbuf		 b;
 
 	viol_add(c, RULE_PARENT_INACTIVE, deny, &b);
-	db_fmt(&b, "%s parent ", parent_names[i]);
+	db_fmt(&b, "%s parent ", store_parent_name(i));
 	db_val(&b, pt != NULL ? pt->jti : NULL);
 	db_fmt(&b, " %s", what);
 	if (when != INT64_MIN)
@@ -557,7 +552,7 @@ check_lifetime(struct pctx *c)
 			continue;
 		viol_add(c, RULE_LIFETIME_EXCEEDS_PARENT, 1, &b);
 		db_fmt(&b, "exp %" PRId64 " is later than %s parent ",
-		    c->tok->exp, parent_names[kinds[i]]);
+		    c->tok->exp, store_parent_name(kinds[i]));
 		db_val(&b, pt->jti);
 		db_fmt(&b, " exp %" PRId64, pt->exp);
 		db_finish(&b);
@@ -627,7 +622,7 @@ scope_against(struct pctx *c, int i)
 	viol_add(c, RULE_SCOPE_ESCALATION, 1, &b);
 	db_str(&b, "scope \"");
 	db_str(&b, tmp);
-	db_fmt(&b, "\" not granted by %s token ", parent_names[i]);
+	db_fmt(&b, "\" not granted by %s token ", store_parent_name(i));
 	db_val(&b, pt->jti);
 	if (pt->scope == NULL)
 		db_str(&b, ", which has no scope");

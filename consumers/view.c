@@ -8,12 +8,6 @@
 static const char *const status_names[] = {
 	"active", "pending", "denied", "revoked"
 };
-static const char *const parent_kinds[STORE_NPARENTS] = {
-	"subject", "actor", "previous"
-};
-static const char *const target_kinds[STORE_NIDX] = {
-	"sub", "client_id", "actor"
-};
 
 const char *
 view_status_name(int status)
@@ -35,15 +29,13 @@ view_status(const struct store_token *tok, int64_t now, int leeway)
 const char *
 view_parent_kind(int kind)
 {
-	return kind >= 0 && kind < STORE_NPARENTS ? parent_kinds[kind] : "?";
+	return store_parent_name(kind);
 }
 
 const char *
 view_target_kind(int kind)
 {
-	if (kind == STORE_TGT_HASH)
-		return "hash";
-	return kind >= 0 && kind < STORE_NIDX ? target_kinds[kind] : "jti";
+	return store_target_name(kind);
 }
 
 int

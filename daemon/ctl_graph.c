@@ -189,7 +189,6 @@ md_str(EVP_MD_CTX *md, const char *s)
 static void
 digest_rec(EVP_MD_CTX *md, const struct graph *g, const struct grec *r)
 {
-	static const char *const kinds[] = { "subject", "actor", "previous" };
 	const struct grec *p;
 	int k;
 
@@ -200,7 +199,7 @@ digest_rec(EVP_MD_CTX *md, const struct graph *g, const struct grec *r)
 	for (k = 0; k < STORE_NPARENTS; k++) {
 		if (r->parent[k] == 0)
 			continue;
-		md_str(md, kinds[k]);
+		md_str(md, store_parent_name(k));
 		if ((p = graph_find(g, r->parent[k])) == NULL)
 			md_str(md, "?");
 		else {

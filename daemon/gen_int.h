@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "daemon/gen.h"
+#include "store/store.h"
 
 #define TREE_MAX	4096	/* tokens of one user tree */
 #define NSCOPES		9
@@ -32,7 +33,7 @@ enum grant { GR_CODE, GR_CC, GR_REFRESH, GR_EXCHANGE };
 struct gnode {
 	uint64_t	 jti;
 	int64_t		 iat, exp;
-	int32_t		 parent[3];	/* subject, actor, previous; -1 */
+	int32_t		 parent[STORE_NPARENTS]; /* STORE_PARENT_*; -1: none */
 	int32_t		 act_next;	/* node whose act nests inside */
 	int32_t		 actor;		/* agent in act.sub, -1: no act */
 	int32_t		 client;	/* agent */

@@ -7,6 +7,7 @@
 #include "consumers/b64.h"
 #include "consumers/log.h"
 #include "daemon/gen_int.h"
+#include "store/store.h"
 
 #define EXCH_URN	"urn:ietf:params:oauth:grant-type:token-exchange"
 
@@ -175,16 +176,15 @@ out_aud(struct gen *g, const struct gnode *n)
 static void
 out_parents(struct gen *g, struct gtree *t, const struct gnode *n)
 {
-	static const char *const names[] = { "subject", "actor", "previous" };
 	const char *sep = ",\"parents\":{";
 	int k;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < STORE_NPARENTS; k++) {
 		if (n->parent[k] < 0)
 			continue;
 		gen_out(g, sep);
 		gen_out(g, "\"");
-		gen_out(g, names[k]);
+		gen_out(g, store_parent_name(k));
 		gen_out(g, (n->flags & N_POBJ) ? "\":{\"iss\":\"" : "\":\"");
 		if (n->flags & N_POBJ) {
 			gen_out(g, g->cfg.iss);

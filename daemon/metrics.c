@@ -13,23 +13,17 @@
 
 #include <event2/buffer.h>
 
+#include "consumers/event.h"
 #include "daemon/metrics.h"
 
 #define NSHARDS		8
 #define NCLASS		6	/* status classes: other, 1xx .. 5xx */
 
 /*
- * Dead-letter reasons with their own series (those of consumers/event.h
- * and apply's duplicate_jti, duplicate_hash); anything else counts as
- * "other".
+ * Dead-letter reasons with their own series: the list of
+ * consumers/tbl_reasons.h, then "other" for a name not in it.
  */
-static const char *const dead_reasons[] = {
-	"invalid_json", "too_large", "bad_version", "missing_field",
-	"bad_field", "unknown_type", "duplicate_jti", "duplicate_hash",
-	"unprocessable",
-	"other"
-};
-#define NDEAD	(sizeof(dead_reasons) / sizeof(dead_reasons[0]))
+#define NDEAD	(EV_NREASONS + 1)	/* and "other" */
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t bucket_us[] = {
@@ -115,9 +109,7 @@ metrics_dead(struct metrics *m, const char *reason)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < NDEAD - 1; i++)
-		if (reason != NULL && strcmp(reason, dead_reasons[i]) == 0)
-			break;
+	i = (size_t)event_reason_of(reason);	/* EV_NREASONS: other */
 	atomic_fetch_add_explicit(&m->dead[i], 1, memory_order_relaxed);
 }
 
@@ -217,7 +209,8 @@ render_dead(struct metrics *m, struct evbuffer *out)
 	for (i = 0; i < NDEAD; i++)
 		evbuffer_add_printf(out,
 		    "revokerd_events_dead_total{reason=\"%s\"} %llu\n",
-		    dead_reasons[i], (unsigned long long)load(&m->dead[i]));
+		    event_reason_name((int)i),
+		    (unsigned long long)load(&m->dead[i]));
 }
 
 static const char *const ready_reasons[READY_NREASONS] = {

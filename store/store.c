@@ -19,6 +19,38 @@
 
 #define DEFAULT_MAP	((size_t)64 << 30)
 
+static const char *const parent_names[STORE_NPARENTS] = {
+#define PARENT(u, name)	[STORE_PARENT_##u] = name,
+#include "store/tbl_parents.h"
+#undef PARENT
+};
+
+static const struct {
+	int		 kind;
+	const char	*name;
+} target_names[] = {
+#define TARGET(u, name, v)	{ STORE_TGT_##u, name },
+#include "store/tbl_targets.h"
+#undef TARGET
+};
+
+const char *
+store_parent_name(int k)
+{
+	return k >= 0 && k < STORE_NPARENTS ? parent_names[k] : "?";
+}
+
+const char *
+store_target_name(int k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++)
+		if (target_names[i].kind == k)
+			return target_names[i].name;
+	return "?";
+}
+
 static const struct {
 	const char	*name;
 	unsigned int	 flags;

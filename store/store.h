@@ -43,21 +43,32 @@ struct store_txn;
 #define STORE_DENIED	2
 #define STORE_REVOKED	3
 
-/* Parent kinds: index into store_token.parent[]. */
-#define STORE_PARENT_SUBJECT	0
-#define STORE_PARENT_ACTOR	1
-#define STORE_PARENT_PREVIOUS	2
-#define STORE_NPARENTS		3
+/* Parent kinds: index into store_token.parent[] (store/tbl_parents.h). */
+enum store_parent {
+#define PARENT(u, name)	STORE_PARENT_##u,
+#include "store/tbl_parents.h"
+#undef PARENT
+	STORE_NPARENTS
+};
 
-/* Revocation-by-attribute indexes. */
-#define STORE_IDX_SUB		0
-#define STORE_IDX_CLIENT	1
-#define STORE_IDX_ACTOR		2
+/*
+ * Revocation target kinds (store/tbl_targets.h); the attribute kinds are
+ * the revocation-by-attribute indexes STORE_IDX_*.
+ */
+enum store_target {
+#define TARGET(u, name, v)	STORE_TGT_##u = (v),
+#include "store/tbl_targets.h"
+#undef TARGET
+};
+#define STORE_IDX_SUB		STORE_TGT_SUB
+#define STORE_IDX_CLIENT	STORE_TGT_CLIENT
+#define STORE_IDX_ACTOR		STORE_TGT_ACTOR
 #define STORE_NIDX		3
 
-/* Revocation target kinds besides STORE_IDX_* (store_cause). */
-#define STORE_TGT_JTI		(-1)
-#define STORE_TGT_HASH		(-2)
+/* The name of parent kind k ("subject", ...); "?" if none.  O(1). */
+const char	*store_parent_name(int k);
+/* The name of target kind k ("jti", "sub", ...); "?" if none.  O(1). */
+const char	*store_target_name(int k);
 
 /* Outbox kinds: STORE_OUT_CASCADE is the store's; callers use others. */
 #define STORE_OUT_CASCADE	0

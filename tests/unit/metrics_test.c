@@ -5,12 +5,14 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
+#include "consumers/event.h"
 #include "daemon/metrics.h"
 
 static char *
@@ -151,6 +153,37 @@ Test(metrics, renders_prometheus_text)
 	metrics_free(&m);
 	cr_expect_null(m);
 	metrics_free(NULL);
+}
+
+/*
+ * Every dead-letter reason the decoder or apply can give has a series of
+ * its own: the one list (consumers/tbl_reasons.h) names both, so no
+ * reason falls into "other" by omission.
+ */
+Test(metrics, every_dead_letter_reason_has_its_series)
+{
+	struct metrics	*m;
+	char		 want[128];
+	char		*s;
+	int		 r;
+
+	cr_assert_not_null(m = metrics_new());
+	for (r = 0; r < EV_NREASONS; r++) {
+		cr_expect_eq(event_reason_of(event_reason_name(r)), r);
+		metrics_dead(m, event_reason_name(r));
+	}
+	metrics_dead(m, "duplicate_hash");
+	s = render(m);
+	for (r = 0; r < EV_NREASONS; r++) {
+		snprintf(want, sizeof(want), "revokerd_events_dead_total"
+		    "{reason=\"%s\"} %d\n", event_reason_name(r),
+		    r == EV_R_DUP_HASH ? 2 : 1);
+		cr_expect_not_null(strstr(s, want), "%s", want);
+	}
+	cr_expect_not_null(strstr(s,
+	    "revokerd_events_dead_total{reason=\"other\"} 0\n"));
+	free(s);
+	metrics_free(&m);
 }
 
 static void *
