@@ -53,7 +53,7 @@ $(BUILD)/revokerd: $(BUILD)/daemon/main.o $(LIBS_A)
 $(BUILD)/revokerctl: $(BUILD)/daemon/revokerctl.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/fixture.o $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS) $(CRITLIBS)
 

@@ -13,6 +13,7 @@
 #include "consumers/log.h"
 #include "consumers/publish.h"
 #include "store/store.h"
+#include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"
 #define XCH	"urn:ietf:params:oauth:grant-type:token-exchange"
@@ -21,34 +22,16 @@ static char dir[64];
 static struct store *st;
 
 static void
-rm_db(void)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
-static void
 setup(void)
 {
-	char err[128];
-
 	log_init(LOG_WARN, "apply_test");
-	snprintf(dir, sizeof(dir), "/tmp/apply_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	st = store_open(dir, 1 << 30, err, sizeof(err));
-	cr_assert_not_null(st, "%s", err);
+	st = fixture_store("apply_test", 1 << 30, dir);
 }
 
 static void
 teardown(void)
 {
-	store_close(&st);
-	rm_db();
+	fixture_store_free(&st, dir);
 }
 
 static void
@@ -562,19 +545,15 @@ Test(apply, unprocessable_event_dead_lettered_whole)
  */
 Test(apply, full_map_is_a_store_failure)
 {
-	char ev[4096], jti[64], err[128];
+	char ev[4096], jti[64];
 	struct apply_config ac = { PROFILE_ENFORCE, 8, 0, 0 };
 	struct apply *a = apply_new(&ac);
 	struct store_txn *txn;
 	struct apply_msg m;
 	int rc = APPLY_OK, i;
 
-	store_close(&st);
-	rm_db();
-	snprintf(dir, sizeof(dir), "/tmp/apply_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	st = store_open(dir, 256 << 10, err, sizeof(err));
-	cr_assert_not_null(st, "%s", err);
+	fixture_store_free(&st, dir);
+	st = fixture_store("apply_test", 256 << 10, dir);
 	cr_assert_eq(store_begin(st, 0, &txn), 0);
 	for (i = 0; i < 100000 && rc == APPLY_OK; i++) {
 		snprintf(jti, sizeof(jti), "t-%d", i);

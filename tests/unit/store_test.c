@@ -17,6 +17,7 @@
 #include <lmdb.h>
 
 #include "store/store.h"
+#include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"
 #define IAT	1000
@@ -27,34 +28,14 @@ static char		 dir[64];
 static void
 setup(void)
 {
-	char	 err[256];
-
-	snprintf(dir, sizeof(dir), "/tmp/store_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	S = store_open(dir, (size_t)4 << 30, err, sizeof(err));
-	cr_assert_not_null(S, "store_open: %s", err);
+	S = fixture_store("store_test", (size_t)4 << 30, dir);
 }
 
 static void
 teardown(void)
 {
-	char		 path[512];
-	DIR		*d;
-	struct dirent	*de;
-
-	store_close(&S);
+	fixture_store_free(&S, dir);
 	cr_assert_null(S);
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
-		    (int)sizeof(path))
-			unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 /* One timeout for all: Criterion 2.4 leaks in its runner on mixed ones. */

@@ -11,6 +11,7 @@
 
 #include "consumers/view.h"
 #include "store/store.h"
+#include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"
 
@@ -21,27 +22,15 @@ static struct store_txn *txn;
 static void
 setup(void)
 {
-	char err[128];
-
-	snprintf(dir, sizeof(dir), "/tmp/view_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	st = store_open(dir, 1 << 28, err, sizeof(err));
-	cr_assert_not_null(st, "%s", err);
+	st = fixture_store("view_test", 1 << 28, dir);
 	cr_assert_eq(store_begin(st, 0, &txn), 0);
 }
 
 static void
 teardown(void)
 {
-	char path[128];
-
 	store_abort(&txn);
-	store_close(&st);
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
+	fixture_store_free(&st, dir);
 }
 
 TestSuite(view, .init = setup, .fini = teardown);
