@@ -13,28 +13,11 @@ static const char *const reasons[] = {
 };
 #define NREASONS	(sizeof(reasons) / sizeof(reasons[0]))
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n); n > 0.  The slight modulo bias does not matter. */
-uint32_t
-gen_rnd(struct gen *g, uint32_t n)
-{
-	return (uint32_t)(splitmix(&g->rng) % n);
-}
-
 /* 1 with probability p. */
 static int
 chance(struct gen *g, double p)
 {
-	return (double)(splitmix(&g->rng) >> 11) * 0x1.0p-53 < p;
+	return (double)(gen_splitmix(&g->rng) >> 11) * 0x1.0p-53 < p;
 }
 
 /* Is a jti, sub, client or actor revocation known to cover n? */
@@ -505,7 +488,7 @@ partition_of(const struct gen *g)
 
 	if (g->cfg.partitions == 0)
 		return 0;
-	return (int)(splitmix(&s) % (uint64_t)g->cfg.partitions);
+	return (int)(gen_splitmix(&s) % (uint64_t)g->cfg.partitions);
 }
 
 int

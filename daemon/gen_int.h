@@ -87,6 +87,8 @@ node_at(struct gtree *t, int32_t i)
 	return i >= 0 ? &t->n[i] : NULL;
 }
 
+/* gen_rnd.c: the next of the splitmix64 sequence of state *s. */
+uint64_t	 gen_splitmix(uint64_t *s);
 uint32_t	 gen_rnd(struct gen *, uint32_t n);
 void		 gen_out(struct gen *, const char *);
 void		 gen_out_u64(struct gen *, uint64_t);

@@ -186,13 +186,14 @@ void	api_wait_cb(evutil_socket_t, short, void *);
 void	api_wait_final(struct http_worker *);
 /* A waiting /revoke whose connection is freed: forget its delivery. */
 void	api_wait_drop(struct http_req *);
-void	api_error(struct http_req *, int status);
-/* The same with an error_description (a constant, JSON-safe string). */
-void	api_error_desc(struct http_req *, int status, const char *desc);
 
 /* http_admin.c */
 void	admin_token(struct http_req *, const char *rest, size_t len);
 
+/* http_reply.c: the OAuth error object for status, as the body. */
+void	api_error(struct http_req *, int status);
+/* The same with an error_description (a constant, JSON-safe string). */
+void	api_error_desc(struct http_req *, int status, const char *desc);
 /* Append s[0..n) to b as a JSON string, quotes included. */
 void	json_str(struct evbuffer *b, const char *s, size_t n);
 
