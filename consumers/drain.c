@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "consumers/apply.h"
 #include "consumers/drain.h"
@@ -17,7 +18,8 @@
 #include "store/store.h"
 
 #define RING		4096
-#define CHUNK		8192		/* ids of a cascade per read txn */
+#define CHUNK		DRAIN_SLICE	/* ids of a cascade per read txn */
+#define STALL_RETRY_S	5		/* a refused message is tried again */
 #define MAX_INFLIGHT	200000		/* messages */
 
 struct slot {
@@ -44,11 +46,13 @@ struct drain {
 	struct publish_opts opts;
 	/* during a send */
 	struct slot	*cur;
-	uint64_t	 emitted;	/* messages handled (sent or dropped) */
+	uint64_t	 emitted;	/* messages handled in this send */
 	uint64_t	 ids;		/* cascade ids wholly handled */
 	int		 last_topic;
-	uint64_t	 dropped;
 	int		 full;
+	uint64_t	 slice;		/* messages handled in this pump */
+	int		 stalled;	/* a message was refused for good */
+	time_t		 stall_at;	/* when it was last tried */
 };
 
 struct drain *
@@ -125,11 +129,27 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 		return -1;
 	}
 	if (rc == 2) {
-		/* Refused for good (too large): logged; never block the rest. */
-		d->dropped++;
-		d->emitted++;
-		d->ids += topic == PUB_REVOCATIONS;
-		return 0;
+		/*
+		 * Refused for good (too large for the producer or the
+		 * topic): never skipped.  The drain stops on it, as if the
+		 * queue were full, and tries it again every STALL_RETRY_S.
+		 */
+		if (!d->stalled)
+			log_error("outbox: entry %llu: a %s message (key %.*s) "
+			    "was refused for good (too large for the topic "
+			    "or the producer); publishing stops here until "
+			    "it is accepted; /readyz says output_stalled",
+			    (unsigned long long)d->cur->seq, d->topic[topic],
+			    (int)(klen > 256 ? 256 : klen), key ? key : "");
+		d->stalled = 1;
+		d->stall_at = time(NULL);
+		d->full = 1;
+		return -1;
+	}
+	if (d->stalled) {
+		log_info("outbox: entry %llu accepted: publishing again",
+		    (unsigned long long)d->cur->seq);
+		d->stalled = 0;
 	}
 	d->cur->sent++;
 	d->emitted++;
@@ -225,7 +245,10 @@ fill(struct drain *d)
 	int rc;
 
 	d->full = 0;
-	while (!d->full && d->inflight < MAX_INFLIGHT) {
+	if (d->stalled && time(NULL) - d->stall_at < STALL_RETRY_S)
+		return 0;
+	for (d->slice = 0; !d->full && d->inflight < MAX_INFLIGHT &&
+	    d->slice < DRAIN_SLICE; d->slice += d->emitted) {
 		s = d->head < d->tail ? &d->ring[(d->tail - 1) % RING] : NULL;
 		if (s == NULL || s->pos >= s->total) {
 			if (d->tail - d->head >= RING)
@@ -294,4 +317,16 @@ drain_counts(struct drain *d, uint64_t delivered[3], uint64_t *waiting)
 {
 	memcpy(delivered, d->delivered, sizeof(d->delivered));
 	*waiting = d->waiting;
+}
+
+int
+drain_more(const struct drain *d)
+{
+	return !d->full && !d->stalled && d->slice >= DRAIN_SLICE;
+}
+
+int
+drain_stalled(const struct drain *d)
+{
+	return d->stalled;
 }

@@ -89,7 +89,7 @@ kafka_out_send(struct kafka_out *out, const char *topic, const void *key,
 	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		return 1;
 	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-		log_warnx("produce to %s: %s (%zu bytes): dropped", topic,
+		log_warnx("produce to %s: %s (%zu bytes): refused", topic,
 		    rd_kafka_err2str(err), vlen);
 		return 2;
 	}

@@ -17,7 +17,16 @@
 #include "consumers/publish.h"
 #include "store/store.h"
 
-#define PATH_STEPS	4096	/* bound of the walk up to the root */
+#define PATH_STEPS	(1 << 16) /* bound of the walk up to the target */
+#define PATH_KEEP	15	/* hops kept next to the token (SPEC 3) */
+/*
+ * So a revocation message holds at most 16 path entries and eight more
+ * strings (iss, jti, sub, client_id, the cause's event, target, reason
+ * and the id), each bounded by the decoder (EV_STR_MAX): about 6 KiB
+ * of printable text (7 with a 1 KiB reason), under 16 KiB unless most
+ * bytes need escaping.  A
+ * message the broker refuses anyway stalls the drain (drain.h).
+ */
 #define JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER)
 
 /* The cause member naming the target, by STORE_IDX_*. */
@@ -201,19 +210,24 @@ revoked_parent(struct store_txn *txn, const struct store_token *cur,
 }
 
 /*
- * The jtis from tok up to the token revoked by itself, leaf first, in
- * a new array *up.  Bounded by PATH_STEPS, so a cycle ends too.
+ * Walk from tok up to the token its cause revoked itself (the target):
+ * *n gets the number of tokens on the way (depth + 1), near[] the jtis
+ * of the first PATH_KEEP of them (tok first), *root the target's.  The
+ * walk is bounded by PATH_STEPS, so a cycle ends too; it reads at most
+ * PATH_STEPS * STORE_NPARENTS records and keeps PATH_KEEP + 1 strings,
+ * so the message stays bounded whatever the depth (SPEC section 3).
  */
 static int
-path_up(struct store_txn *txn, const struct store_token *tok, json_t **up)
+path_up(struct store_txn *txn, const struct store_token *tok,
+    const char *near[PATH_KEEP], size_t *n, const char **root)
 {
 	struct store_token	cur = *tok, par;
 	size_t			step;
 	int			rc;
 
-	if ((*up = json_array()) == NULL ||
-	    json_array_append_new(*up, jstr(cur.jti)) == -1)
-		return (-1);
+	*n = 1;
+	near[0] = cur.jti;
+	*root = cur.jti;
 	for (step = 0; step < PATH_STEPS; step++) {
 		if (cur.own == STORE_REVOKED && cur.cause == tok->cause)
 			break;
@@ -221,36 +235,48 @@ path_up(struct store_txn *txn, const struct store_token *tok, json_t **up)
 			return (-1);
 		if (rc == 0)
 			break;
-		if (json_array_append_new(*up, jstr(par.jti)) == -1)
-			return (-1);
 		cur = par;
+		if (*n < PATH_KEEP)
+			near[*n] = cur.jti;
+		(*n)++;
+		*root = cur.jti;
 	}
 	return (0);
 }
 
-/* Add "depth" and "path" (root first) to message m. */
+/*
+ * Add "depth" and "path" (root first) to message m: the whole path up to
+ * PATH_KEEP + 1 hops; past that its first hop and its last PATH_KEEP,
+ * and "path_truncated":true.  depth stays exact (within PATH_STEPS).
+ */
 static int
 add_path(struct store_txn *txn, const struct store_token *tok, json_t *m)
 {
-	json_t	*up = NULL, *path = NULL;
-	size_t	 i, n;
-	int	 rc = -1;
+	const char	*near[PATH_KEEP], *root;
+	json_t		*path;
+	size_t		 i, n, keep;
 
-	if (path_up(txn, tok, &up) == -1 || (path = json_array()) == NULL)
+	if (path_up(txn, tok, near, &n, &root) == -1 ||
+	    (path = json_array()) == NULL)
+		return (-1);
+	keep = n < PATH_KEEP ? n : PATH_KEEP;
+	if (n > keep && json_array_append_new(path, jstr(root)) == -1)
 		goto fail;
-	n = json_array_size(up);
-	for (i = n; i > 0; i--)
-		if (json_array_append(path, json_array_get(up, i - 1)) == -1)
+	for (i = keep; i > 0; i--)
+		if (json_array_append_new(path, jstr(near[i - 1])) == -1)
 			goto fail;
 	if (json_object_set_new(m, "depth", json_integer((json_int_t)n - 1))
 	    == -1)
 		goto fail;
-	rc = json_object_set_new(m, "path", path);
-	path = NULL;		/* stolen, even on failure */
+	if (json_object_set_new(m, "path", path) == -1)
+		return (-1);	/* stolen, even on failure */
+	if (n > PATH_KEEP + 1 &&
+	    json_object_set_new(m, "path_truncated", json_true()) == -1)
+		return (-1);
+	return (0);
 fail:
 	json_decref(path);
-	json_decref(up);
-	return (rc);
+	return (-1);
 }
 
 /* Render m and hand it to emit under key "jti" of m; 0 or -1. */

@@ -208,6 +208,10 @@ pump(struct daemon *d)
 		if (d->drain_failed)
 			log_info("outbox: publishing again");
 		d->drain_failed = 0;
+		metrics_set(d->metrics, MET_OUTPUT_STALLED,
+		    drain_stalled(d->drain));
+		if (drain_more(d->drain) && d->ev_pump != NULL)	/* next slice */
+			event_active(d->ev_pump, EV_TIMEOUT, 0);
 		return;
 	}
 	if (d->drain_failed++ % (10000 / PUMP_MS) == 0)
@@ -225,7 +229,7 @@ set_ready(struct daemon *d)
 		why = d->paused;
 	else if (d->gap_pending > 0 || d->gap_unrecorded)
 		why = READY_INPUT_GAP;
-	else if (d->drain_failed)
+	else if (d->drain_failed || (d->drain && drain_stalled(d->drain)))
 		why = READY_OUTPUT_STALLED;
 	else if (!d->caught_up)
 		why = READY_CATCHING_UP;

@@ -244,6 +244,11 @@ render_gauges(struct metrics *m, struct evbuffer *out)
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n"
 		    "%s %lld\n", names[i], help[i], names[i], names[i],
 		    (long long)metrics_get(m, i));
+	evbuffer_add_printf(out, "# HELP revokerd_output_stalled 1 while the "
+	    "drain stops on a message the broker refuses for good.\n"
+	    "# TYPE revokerd_output_stalled gauge\n"
+	    "revokerd_output_stalled %lld\n",
+	    (long long)metrics_get(m, MET_OUTPUT_STALLED));
 	evbuffer_add_printf(out, "# HELP revokerd_not_ready Why /readyz "
 	    "answers 503: 1 for the reason it gives.\n"
 	    "# TYPE revokerd_not_ready gauge\n");

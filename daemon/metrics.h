@@ -27,7 +27,8 @@ struct evbuffer;
 #define MET_CONSUMER_LAG	1	/* messages behind the high watermark */
 #define MET_READY		2	/* 1 while /readyz answers 200 */
 #define MET_NOT_READY		3	/* why not: READY_* */
-#define MET_NGAUGES		4
+#define MET_OUTPUT_STALLED	4	/* 1: a message refused for good */
+#define MET_NGAUGES		5
 
 /*
  * Why /readyz answers 503 (SPEC section 4), the most pressing first: a

@@ -506,3 +506,112 @@ Test(publish, bad_utf8_still_valid_json)
 	cr_assert_str_eq(sget(msgs[0].json, "sub"),
 	    "u\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
+
+/* --- bounded messages (SPEC v1.1 section 3) --- */
+
+#define LONG_CHAIN	2000
+
+static size_t	 long_max;	/* the largest message seen */
+static long	 long_n;
+
+/* The jti of link i of the long chain: 256 bytes, its number last. */
+static void
+long_jti(char out[257], int i)
+{
+	memset(out, 'j', 256);
+	out[256] = '\0';
+	snprintf(out + 248, 9, "%08d", i);
+}
+
+/* Keep the messages of links 0, 15, 16 and the leaf; measure them all. */
+static int
+measure(void *arg, int topic, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	char	 want[257];
+	int	 i, keep = 0;
+
+	(void)arg;
+	long_n++;
+	if (vlen > long_max)
+		long_max = vlen;
+	for (i = 0; i < LONG_CHAIN; i++) {
+		if (i != 0 && i != 15 && i != 16 && i != LONG_CHAIN - 1)
+			continue;
+		long_jti(want, i);
+		keep |= klen == 256 && memcmp(key, want, 256) == 0;
+	}
+	return keep ? collect(arg, topic, key, klen, val, vlen) : 0;
+}
+
+/*
+ * A refresh chain of 2,000 tokens with 256-byte jtis, revoked at its
+ * root: before, the leaf's message carried all 2,000 jtis (half a
+ * megabyte, over Kafka's default max.message.bytes, so it was refused).
+ * Now every message is at most 16 KiB, the path keeps its first hop and
+ * its last 15 with path_truncated, and depth stays exact.
+ */
+Test(publish, long_chain_messages_bounded, .timeout = 120)
+{
+	struct store_txn	*t = begin(0);
+	char			 jti[257], prev[257], want[257];
+	const void		*data;
+	uint64_t		 seq = 0, root = 0;
+	uint8_t			 kind;
+	size_t			 len;
+	struct msg		*m;
+	json_t			*p;
+	int			 i;
+
+	for (i = 0; i < LONG_CHAIN; i++) {
+		long_jti(jti, i);
+		if (i == 0)
+			root = put(t, jti, "u", NULL, NULL, NULL);
+		else
+			put(t, jti, "u", NULL, NULL, prev);
+		memcpy(prev, jti, sizeof(prev));
+	}
+	commit(&t);
+	t = begin(0);
+	long_jti(jti, 0);
+	cr_assert_eq(store_revoke(t, root, cause(t, "e-long", jti, -1,
+	    "logout"), NULL), 0);
+	commit(&t);
+	t = begin(1);
+	while (store_outbox_next(t, seq, &seq, &kind, &data, &len) == 0)
+		cr_assert_geq(publish_entry(t, kind, data, len, measure,
+		    NULL), 0);
+	store_abort(&t);
+	cr_expect_eq(long_n, LONG_CHAIN, "one message per revoked token");
+	cr_expect_leq(long_max, 16384, "largest message %zu bytes", long_max);
+	cr_assert_eq(nmsgs, 4);
+
+	long_jti(jti, 15);	/* depth 15: 16 hops, whole, not truncated */
+	m = find(jti);
+	p = json_object_get(m->json, "path");
+	cr_expect_eq(json_array_size(p), 16);
+	cr_expect_null(json_object_get(m->json, "path_truncated"));
+	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")), 15);
+
+	long_jti(jti, LONG_CHAIN - 1);	/* the leaf: first hop + last 15 */
+	m = find(jti);
+	p = json_object_get(m->json, "path");
+	cr_assert_eq(json_array_size(p), 16, "%zu", json_array_size(p));
+	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
+	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")),
+	    LONG_CHAIN - 1, "depth stays exact");
+	long_jti(want, 0);
+	cr_expect_str_eq(json_string_value(json_array_get(p, 0)), want);
+	for (i = 1; i < 16; i++) {
+		long_jti(want, LONG_CHAIN - 16 + i);
+		cr_expect_str_eq(json_string_value(json_array_get(p,
+		    (size_t)i)), want, "hop %d", i);
+	}
+	long_jti(jti, 16);	/* depth 16: 17 hops, the second one dropped */
+	m = find(jti);
+	p = json_object_get(m->json, "path");
+	cr_expect_eq(json_array_size(p), 16);
+	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
+	long_jti(want, 2);
+	cr_expect_str_eq(json_string_value(json_array_get(p, 1)), want);
+}
