@@ -14,10 +14,18 @@ PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 CRITLIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-STORE_SRC	= $(wildcard store/*.c)
-CONS_SRC	= $(wildcard consumers/*.c)
-DAEMON_SRC	= $(filter-out daemon/main.c daemon/revokerctl.c, \
-		    $(wildcard daemon/*.c))
+# The libraries, one per top-level folder (dependencies run one way:
+# daemon -> consumers -> store), and each program's own sources, as
+# OpenSMTPD's smtpctl lists the smtpd sources it reuses.
+STORE_SRC	= $(wildcard store/*/*.c)
+CONS_SRC	= $(wildcard consumers/*/*.c)
+REVOKERD_SRC	= $(wildcard daemon/revokerd/*.c daemon/http/*.c \
+		    daemon/metrics/*.c)
+REVOKERCTL_SRC	= $(wildcard daemon/revokerctl/*.c) daemon/revokerd/config.c
+# Everything of the daemon folder but the two mains, for the unit tests.
+DAEMON_SRC	= $(filter-out daemon/revokerd/main.c \
+		    daemon/revokerctl/revokerctl.c, \
+		    $(sort $(REVOKERD_SRC) $(REVOKERCTL_SRC)))
 UNIT_SRC	= $(wildcard tests/unit/*_test.c)
 FUZZ_SRC	= $(wildcard tests/fuzz/*_fuzz.c)
 
@@ -48,9 +56,10 @@ $(BUILD)/libdaemon.a: $(call obj,$(DAEMON_SRC)) $(BUILD)/.keep
 $(BUILD)/.keep:
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/revokerd: $(BUILD)/daemon/main.o $(LIBS_A)
+LIBS_CS	= $(BUILD)/libconsumers.a $(BUILD)/libstore.a
+$(BUILD)/revokerd: $(call obj,$(REVOKERD_SRC)) $(LIBS_CS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
-$(BUILD)/revokerctl: $(BUILD)/daemon/revokerctl.o $(LIBS_A)
+$(BUILD)/revokerctl: $(call obj,$(REVOKERCTL_SRC)) $(LIBS_CS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/fixture.o $(LIBS_A)

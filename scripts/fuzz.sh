@@ -8,9 +8,9 @@
 #   FUZZ_ONLY		run only the target of this name (e.g. event)
 #
 # A target's sources and libraries come from lines in its header:
-#   FUZZ_SOURCES: consumers/event.c
+#   FUZZ_SOURCES: consumers/event/event.c
 #   FUZZ_LIBS: jansson		(pkg-config names)
-# Default: every consumers/*.c and store/*.c, and all the project's
+# Default: every consumers/*/*.c and store/*/*.c, and all the project's
 # libraries.  Seeds: tests/fuzz/seeds/<name>/.  Crashes are written to
 # $FUZZ_BUILD/artifacts/<name>/ and fail the script.  Installs clang and
 # libclang-rt-dev from Debian when they are missing (as root).
@@ -66,7 +66,7 @@ build() {
 	src=$1 name=$2
 	srcs=$(header FUZZ_SOURCES "$src")
 	libs=$(header FUZZ_LIBS "$src")
-	[ -n "$srcs" ] || srcs=$(ls consumers/*.c store/*.c)
+	[ -n "$srcs" ] || srcs=$(ls consumers/*/*.c store/*/*.c)
 	[ -n "$libs" ] || libs=$allpkgs
 	# shellcheck disable=SC2086
 	clang -std=c11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -I. \

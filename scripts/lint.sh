@@ -3,7 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 bad=$(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
-    daemon/*.c consumers/*.c store/*.c scripts/*.c tests/unit/*.c \
+    daemon/*/*.c consumers/*/*.c store/*/*.c scripts/*.c tests/unit/*.c \
     tests/fuzz/*.c 2>/dev/null | grep -v 'snprintf' || true)
 if [ -n "$bad" ]; then
 	echo "lint: forbidden functions:" >&2

@@ -29,10 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "consumers/b64.h"
-#include "store/store.h"
+#include "consumers/text/b64.h"
+#include "store/graph/store.h"
 #ifndef NO_PUBLISH
-#include "consumers/publish.h"
+#include "consumers/publish/publish.h"
 #endif
 
 #define ISS		"https://idp.example"

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consumers/apply.h"
-#include "consumers/log.h"
-#include "store/store.h"
+#include "consumers/apply/apply.h"
+#include "consumers/log/log.h"
+#include "store/graph/store.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

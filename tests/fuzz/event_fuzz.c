@@ -5,15 +5,15 @@
  * re-parses the claims blob, which must round-trip.  Build and run with
  * scripts/fuzz.sh.
  *
- * FUZZ_SOURCES: consumers/event.c
- * FUZZ_LIBS: jansson
+ * Built with every consumers/ and store/ source (the kind names of
+ * store/graph/tbl_*.h come from the store).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "consumers/event.h"
+#include "consumers/event/event.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

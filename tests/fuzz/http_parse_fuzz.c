@@ -9,7 +9,7 @@
  * decodes the body and the query as forms.
  * Build and run with scripts/fuzz.sh.
  *
- * FUZZ_SOURCES: daemon/http_parse.c
+ * FUZZ_SOURCES: daemon/http/http_parse.c
  * FUZZ_LIBS: libevent
  */
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/http_int.h"
+#include "daemon/http/http_int.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

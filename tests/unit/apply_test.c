@@ -9,10 +9,10 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/apply.h"
-#include "consumers/log.h"
-#include "consumers/publish.h"
-#include "store/store.h"
+#include "consumers/apply/apply.h"
+#include "consumers/log/log.h"
+#include "consumers/publish/publish.h"
+#include "store/graph/store.h"
 #include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"

@@ -13,7 +13,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/auth.h"
+#include "daemon/http/auth.h"
 
 /* `openssl passwd -6 -salt saltsalt s3cret` */
 #define H6 "$6$saltsalt$As4wrv0kZlfch1du9WeH7qhskyLriQWySXrZzynnvi46nFnN" \

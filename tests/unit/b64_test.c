@@ -3,7 +3,7 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/b64.h"
+#include "consumers/text/b64.h"
 
 static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba",
 	"foobar" };

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "consumers/apply.h"
-#include "consumers/log.h"
-#include "daemon/config.h"
+#include "consumers/apply/apply.h"
+#include "consumers/log/log.h"
+#include "daemon/revokerd/config.h"
 
 #define NARGS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -9,7 +9,7 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/event.h"
+#include "consumers/event/event.h"
 
 #define BUFSZ	(1 << 17)
 

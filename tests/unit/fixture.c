@@ -6,7 +6,7 @@
 
 #include <criterion/criterion.h>
 
-#include "store/store.h"
+#include "store/graph/store.h"
 #include "tests/unit/fixture.h"
 
 struct store *

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/gen.h"
+#include "daemon/revokerctl/gen.h"
 
 /* The whole log of cfg, in a malloc'd string. */
 static char *

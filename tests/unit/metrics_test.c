@@ -12,8 +12,8 @@
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
-#include "consumers/event.h"
-#include "daemon/metrics.h"
+#include "consumers/event/event.h"
+#include "daemon/metrics/metrics.h"
 
 static char *
 render(struct metrics *m)
@@ -157,7 +157,7 @@ Test(metrics, renders_prometheus_text)
 
 /*
  * Every dead-letter reason the decoder or apply can give has a series of
- * its own: the one list (consumers/tbl_reasons.h) names both, so no
+ * its own: the one list (consumers/event/tbl_reasons.h) names both, so no
  * reason falls into "other" by omission.
  */
 Test(metrics, every_dead_letter_reason_has_its_series)

@@ -11,8 +11,8 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/log.h"
-#include "daemon/pending.h"
+#include "consumers/log/log.h"
+#include "daemon/http/pending.h"
 
 Test(pending, report_reaches_its_submission)
 {

@@ -14,10 +14,10 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/apply.h"
-#include "consumers/event.h"
-#include "consumers/profile.h"
-#include "store/store.h"
+#include "consumers/apply/apply.h"
+#include "consumers/event/event.h"
+#include "consumers/profile/profile.h"
+#include "store/graph/store.h"
 
 #define NOW	1000
 

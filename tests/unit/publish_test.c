@@ -12,9 +12,9 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "consumers/apply.h"
-#include "consumers/publish.h"
-#include "store/store.h"
+#include "consumers/apply/apply.h"
+#include "consumers/publish/publish.h"
+#include "store/graph/store.h"
 
 #define ISS	"https://idp.example"
 #define MAXMSG	32

@@ -1,5 +1,5 @@
 /*
- * store_test: the delegation graph in LMDB, through store/store.h only.
+ * store_test: the delegation graph in LMDB, through store/graph/store.h only.
  *
  * Each test runs in its own process (Criterion) on a fresh LMDB in a
  * mkdtemp() directory removed afterwards.  Tokens are named by jti under
@@ -16,7 +16,7 @@
 #include <criterion/criterion.h>
 #include <lmdb.h>
 
-#include "store/store.h"
+#include "store/graph/store.h"
 #include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"

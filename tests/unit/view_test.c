@@ -9,8 +9,8 @@
 
 #include <criterion/criterion.h>
 
-#include "consumers/view.h"
-#include "store/store.h"
+#include "consumers/view/view.h"
+#include "store/graph/store.h"
 #include "tests/unit/fixture.h"
 
 #define ISS	"https://idp.example"

@@ -1,0 +1,44 @@
+/* apply internals shared by apply.c and outputs.c; not a public header. */
+#ifndef APPLY_INT_H
+#define APPLY_INT_H
+
+#include "consumers/apply/apply.h"
+#include "consumers/event/event.h"
+#include "consumers/profile/profile.h"
+
+struct store_txn;
+
+/* store_token.uflags bits (stored on disk: never renumber). */
+#define UF_EXCHANGE	0x01	/* issued by token exchange */
+
+struct apply {
+	struct apply_config	 cfg;
+	struct profile_config	 pcfg;
+	struct apply_counts	 counts;
+	char			 why[160];	/* why an event is unprocessable */
+};
+
+/* A stored parent as the profile sees it; json owns tok's strings. */
+struct pview {
+	struct profile_parent	 p;
+	struct ev_token		 tok;
+	void			*json;
+};
+
+int	pviews_load(struct store_txn *, const uint64_t *pid,
+	    struct pview pv[EV_NPARENTS],
+	    struct profile_parent pp[EV_NPARENTS]);
+void	pviews_free(struct pview pv[EV_NPARENTS]);
+
+/* Outbox writers (outputs.c). */
+int	violations_emit(struct apply *, struct store_txn *,
+	    const char *event_id, uint64_t id, const struct profile_result *);
+int	cycle_check(struct apply *, struct store_txn *, const char *event_id,
+	    uint64_t id);
+int	recheck_children(struct apply *, struct store_txn *,
+	    const char *event_id, uint64_t id);
+/* The dead letter of m; detail ("" or NULL: none) beside the reason. */
+int	dlq_emit(struct store_txn *, const struct apply_msg *,
+	    const char *reason, const char *detail);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * kafka_out: the output sink, an idempotent producer (no loss, no
+ * reordering, no duplicates from its own retries) with delivery reports
+ * handed back by tag.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "consumers/kafka/kafka.h"
+#include "consumers/kafka/kafka_int.h"
+#include "consumers/log/log.h"
+
+struct kafka_out {
+	rd_kafka_t	*rk;
+	void		(*dr)(void *, uint64_t, int);
+	void		*arg;
+	time_t		 warned;
+};
+
+static const char *producer_kv[] = {
+	"enable.idempotence", "true",
+	"linger.ms", "5",
+	"message.timeout.ms", "600000",
+	"queue.buffering.max.messages", "1000000",
+	"queue.buffering.max.kbytes", "1048576",
+	"message.max.bytes", "2000000",
+	NULL
+};
+
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka_out *out = opaque;
+
+	(void)rk;
+	if (m->err != 0)
+		log_warnx("delivery to %s failed: %s",
+		    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+	out->dr(out->arg, (uint64_t)(uintptr_t)m->_private, m->err == 0);
+}
+
+struct kafka_out *
+kafka_out_new(const char *brokers, void (*dr)(void *, uint64_t, int),
+    void *arg, char *errbuf, size_t errlen)
+{
+	struct kafka_out *out;
+	rd_kafka_conf_t *conf;
+	size_t i;
+
+	if ((out = calloc(1, sizeof(*out))) == NULL)
+		return NULL;
+	out->dr = dr;
+	out->arg = arg;
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_opaque(conf, out);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	if (conf_set(conf, "bootstrap.servers", brokers, errbuf, errlen) == -1)
+		goto fail;
+	for (i = 0; producer_kv[i] != NULL; i += 2)
+		if (conf_set(conf, producer_kv[i], producer_kv[i + 1], errbuf,
+		    errlen) == -1)
+			goto fail;
+	if ((out->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf,
+	    errlen)) == NULL)
+		goto fail;
+	return out;
+fail:
+	if (out->rk == NULL)
+		rd_kafka_conf_destroy(conf);
+	free(out);
+	return NULL;
+}
+
+int
+kafka_out_send(struct kafka_out *out, const char *topic, const void *key,
+    size_t klen, const void *val, size_t vlen, uint64_t tag)
+{
+	rd_kafka_resp_err_t err;
+
+	err = rd_kafka_producev(out->rk, RD_KAFKA_V_TOPIC(topic),
+	    RD_KAFKA_V_KEY(key, klen),
+	    RD_KAFKA_V_VALUE((void *)(uintptr_t)val, vlen),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)tag), RD_KAFKA_V_END);
+	if (err == 0)
+		return 0;
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		return 1;
+	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+		log_warnx("produce to %s: %s (%zu bytes): refused", topic,
+		    rd_kafka_err2str(err), vlen);
+		return 2;
+	}
+	/* Unknown topic and the like: keep it and say so now and then. */
+	if (time(NULL) >= out->warned + 10) {
+		out->warned = time(NULL);
+		log_warnx("produce to %s: %s (will retry)", topic,
+		    rd_kafka_err2str(err));
+	}
+	return 1;
+}
+
+void
+kafka_out_poll(struct kafka_out *out, int timeout_ms)
+{
+	rd_kafka_poll(out->rk, timeout_ms);
+}
+
+int
+kafka_out_fatal(struct kafka_out *out)
+{
+	char err[256];
+
+	if (rd_kafka_fatal_error(out->rk, err, sizeof(err)) == 0)
+		return 0;
+	log_warnx("kafka producer: fatal: %s", err);
+	return 1;
+}
+
+int
+kafka_out_len(struct kafka_out *out)
+{
+	return rd_kafka_outq_len(out->rk);
+}
+
+int
+kafka_out_flush(struct kafka_out *out, int timeout_ms)
+{
+	return rd_kafka_flush(out->rk, timeout_ms) == 0 ? 0 : -1;
+}
+
+void
+kafka_out_free(struct kafka_out **op)
+{
+	if (op == NULL || *op == NULL)
+		return;
+	rd_kafka_destroy((*op)->rk);
+	free(*op);
+	*op = NULL;
+}

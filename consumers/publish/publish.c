@@ -1,0 +1,471 @@
+/*
+ * publish: outbox entries to output messages.  See publish.h.
+ *
+ * Revocation messages are rendered with jansson from what the store
+ * holds; a stored string that is not valid UTF-8 (the decoder never
+ * lets one in, but the store does not check) is rendered with U+FFFD
+ * in place of each bad byte, so every message is valid JSON.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "consumers/apply/apply.h"
+#include "consumers/log/log.h"
+#include "consumers/publish/publish.h"
+#include "store/graph/store.h"
+
+#define PATH_STEPS	(1 << 16) /* bound of the walk up to the target */
+#define PATH_KEEP	15	/* hops kept next to the token (SPEC 3) */
+/*
+ * So a revocation message holds at most 16 path entries and eight more
+ * strings (iss, jti, sub, client_id, the cause's event, target, reason
+ * and the id), each bounded by the decoder (EV_STR_MAX): about 6 KiB
+ * of printable text (7 with a 1 KiB reason), under 16 KiB unless most
+ * bytes need escaping.  A
+ * message the broker refuses anyway stalls the drain (drain.h).
+ */
+#define JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER)
+
+/* The cause member naming the target, by STORE_IDX_*. */
+static const char *const target_keys[STORE_NIDX] = {
+	"sub", "client_id", "actor"
+};
+
+/* Lowercase hex SHA-256 of the parts, each but the last NUL-ended. */
+static void
+hex_id(const char *const *part, size_t n, char out[65])
+{
+	static const char	 hx[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	EVP_MD_CTX		*ctx;
+	size_t			 k;
+	int			 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("publish: out of memory");
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	for (k = 0; ok && k < n; k++)
+		ok = EVP_DigestUpdate(ctx, part[k], strlen(part[k]) +
+		    (k + 1 < n)) == 1;
+	if (!ok || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		fatalx("publish: SHA-256 failed");
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+void
+publish_revocation_id(const char *cause_event, const char *iss,
+    const char *jti, char out[65])
+{
+	const char *part[3] = { cause_event, iss, jti };
+
+	hex_id(part, 3, out);
+}
+
+void
+publish_violation_id(const char *event_id, const char *iss, const char *jti,
+    const char *rule, char out[65])
+{
+	const char *part[4] = { event_id, iss, jti, rule };
+
+	hex_id(part, 4, out);
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	uint32_t	cp;
+	size_t		n, i;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+	return (n);
+}
+
+/* A JSON string of s, each byte of a bad UTF-8 sequence as U+FFFD. */
+static json_t *
+jstr(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	json_t			*j;
+	char			*fix;
+	size_t			 o = 0, n;
+
+	if ((j = json_string(s)) != NULL)
+		return (j);
+	if ((fix = malloc(3 * strlen(s) + 1)) == NULL)
+		return (NULL);
+	for (; *p != '\0'; p += n) {
+		if ((n = utf8_seq(p)) == 0) {
+			memcpy(fix + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(fix + o, p, n);
+			o += n;
+		}
+	}
+	fix[o] = '\0';
+	j = json_string(fix);
+	free(fix);
+	return (j);
+}
+
+/* The "cause" object of a revocation message; NULL on out of memory. */
+static json_t *
+cause_json(const struct store_cause *c)
+{
+	const char	*key = NULL;
+	json_t		*o;
+
+	if (c->target_kind == STORE_TGT_JTI)
+		key = "jti";
+	else if (c->target_kind == STORE_TGT_HASH)
+		key = "hash";
+	else if (c->target_kind >= 0 && c->target_kind < STORE_NIDX)
+		key = target_keys[c->target_kind];
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (json_object_set_new(o, "event", jstr(c->event_id)) == -1 ||
+	    (key != NULL && json_object_set_new(o, key,
+	    jstr(c->target)) == -1) ||
+	    (c->reason[0] != '\0' && json_object_set_new(o, "reason",
+	    jstr(c->reason)) == -1)) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+/* The message without depth and path; NULL on out of memory. */
+static json_t *
+revocation_json(const struct store_token *tok, const struct store_cause *c)
+{
+	char	 id[65];
+	json_t	*m;
+
+	publish_revocation_id(c->event_id, tok->iss, tok->jti, id);
+	if ((m = json_object()) == NULL)
+		return (NULL);
+	if (json_object_set_new(m, "v", json_integer(1)) == -1 ||
+	    json_object_set_new(m, "type", json_string("token.revoked")) == -1 ||
+	    json_object_set_new(m, "id", json_string(id)) == -1 ||
+	    json_object_set_new(m, "time", json_integer(c->time)) == -1 ||
+	    json_object_set_new(m, "iss", jstr(tok->iss)) == -1 ||
+	    json_object_set_new(m, "jti", jstr(tok->jti)) == -1 ||
+	    json_object_set_new(m, "sub", jstr(tok->sub)) == -1 ||
+	    json_object_set_new(m, "client_id", jstr(tok->client_id)) == -1 ||
+	    json_object_set_new(m, "cause", cause_json(c)) == -1) {
+		json_decref(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+/*
+ * The first parent of cur (subject, actor, previous) whose effective
+ * status is REVOKED by cause, into *par.  1 found, 0 none, -1 error.
+ */
+static int
+revoked_parent(struct store_txn *txn, const struct store_token *cur,
+    uint32_t cause, struct store_token *par)
+{
+	int	i, rc;
+
+	for (i = 0; i < STORE_NPARENTS; i++) {
+		if (cur->parent[i] == 0)
+			continue;
+		if ((rc = store_peek(txn, cur->parent[i], par)) == -1)
+			return (-1);
+		if (rc == 0 && par->status == STORE_REVOKED &&
+		    par->cause == cause)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Walk from tok up to the token its cause revoked itself (the target):
+ * *n gets the number of tokens on the way (depth + 1), near[] the jtis
+ * of the first PATH_KEEP of them (tok first), *root the target's.  The
+ * walk is bounded by PATH_STEPS, so a cycle ends too; it reads at most
+ * PATH_STEPS * STORE_NPARENTS records and keeps PATH_KEEP + 1 strings,
+ * so the message stays bounded whatever the depth (SPEC section 3).
+ */
+static int
+path_up(struct store_txn *txn, const struct store_token *tok,
+    const char *near[PATH_KEEP], size_t *n, const char **root)
+{
+	struct store_token	cur = *tok, par;
+	size_t			step;
+	int			rc;
+
+	*n = 1;
+	near[0] = cur.jti;
+	*root = cur.jti;
+	for (step = 0; step < PATH_STEPS; step++) {
+		if (cur.own == STORE_REVOKED && cur.cause == tok->cause)
+			break;
+		if ((rc = revoked_parent(txn, &cur, tok->cause, &par)) == -1)
+			return (-1);
+		if (rc == 0)
+			break;
+		cur = par;
+		if (*n < PATH_KEEP)
+			near[*n] = cur.jti;
+		(*n)++;
+		*root = cur.jti;
+	}
+	return (0);
+}
+
+/*
+ * Add "depth" and "path" (root first) to message m: the whole path up to
+ * PATH_KEEP + 1 hops; past that its first hop and its last PATH_KEEP,
+ * and "path_truncated":true.  depth stays exact (within PATH_STEPS).
+ */
+static int
+add_path(struct store_txn *txn, const struct store_token *tok, json_t *m)
+{
+	const char	*near[PATH_KEEP], *root;
+	json_t		*path;
+	size_t		 i, n, keep;
+
+	if (path_up(txn, tok, near, &n, &root) == -1 ||
+	    (path = json_array()) == NULL)
+		return (-1);
+	keep = n < PATH_KEEP ? n : PATH_KEEP;
+	if (n > keep && json_array_append_new(path, jstr(root)) == -1)
+		goto fail;
+	for (i = keep; i > 0; i--)
+		if (json_array_append_new(path, jstr(near[i - 1])) == -1)
+			goto fail;
+	if (json_object_set_new(m, "depth", json_integer((json_int_t)n - 1))
+	    == -1)
+		goto fail;
+	if (json_object_set_new(m, "path", path) == -1)
+		return (-1);	/* stolen, even on failure */
+	if (n > PATH_KEEP + 1 &&
+	    json_object_set_new(m, "path_truncated", json_true()) == -1)
+		return (-1);
+	return (0);
+fail:
+	json_decref(path);
+	return (-1);
+}
+
+/* Render m and hand it to emit under key "jti" of m; 0 or -1. */
+static int
+emit_json(json_t *m, int topic, publish_emit emit, void *arg)
+{
+	const char	*key;
+	char		*s;
+	int		 rc;
+
+	key = json_string_value(json_object_get(m, "jti"));
+	if ((s = json_dumps(m, JSON_FLAGS)) == NULL)
+		return (-1);
+	rc = emit(arg, topic, key, key != NULL ? strlen(key) : 0, s,
+	    strlen(s));
+	free(s);
+	return (rc == 0 ? 0 : -1);
+}
+
+/*
+ * The first parent of tok (subject, actor, previous) that was revoked
+ * at or before tok's iat, into *par and its cause *pc; *kind gets its
+ * index.  One that had expired by then is left to the profile, which
+ * reports the expiry at issuance.  1 found, 0 none, -1 error.
+ */
+static int
+dead_parent(struct store_txn *txn, const struct store_token *tok,
+    struct store_token *par, struct store_cause *pc, int *kind)
+{
+	int	 rc;
+
+	for (*kind = 0; *kind < STORE_NPARENTS; (*kind)++) {
+		if (tok->parent[*kind] == 0)
+			continue;
+		if ((rc = store_peek(txn, tok->parent[*kind], par)) == -1)
+			return (-1);
+		if (rc != 0 || par->status != STORE_REVOKED ||
+		    (par->issued && par->exp <= tok->iat))
+			continue;
+		if ((rc = store_cause_get(txn, par->cause, pc)) == -1)
+			return (-1);
+		if (rc == 0 && pc->time <= tok->iat)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The parent_inactive violation of tok when a parent was already revoked
+ * when tok was minted: 1 emitted, 0 not due, -1.  Every revoked token
+ * passes here exactly once (in the cascade entry that revoked it), and
+ * the id hangs on the parent's revocation, so the outcome does not
+ * depend on the order the events arrived in, but for one case: a token
+ * published before a second parent's earlier-dated revocation arrives.
+ */
+static int
+publish_late(struct store_txn *txn, const struct store_token *tok,
+    const struct publish_opts *o, publish_emit emit, void *arg)
+{
+	static const char *kinds[STORE_NPARENTS] = { "subject", "actor",
+	    "previous" };
+	struct store_token par;
+	struct store_cause pc;
+	char id[65], detail[512];
+	json_t *m;
+	int kind, rc;
+
+	if (o == NULL || !o->violations)
+		return (0);
+	if ((rc = dead_parent(txn, tok, &par, &pc, &kind)) != 1)
+		return (rc);
+	if ((size_t)snprintf(detail, sizeof(detail), "%s parent %.64s was "
+	    "revoked at %lld (event %.64s); this token was minted at %lld",
+	    kinds[kind], par.jti, (long long)pc.time, pc.event_id,
+	    (long long)tok->iat) >= sizeof(detail))
+		return (-1);
+	publish_violation_id(pc.event_id, tok->iss, tok->jti,
+	    "parent_inactive", id);
+	m = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:s}",
+	    "v", 1, "type", "delegation.violation", "id", id,
+	    "time", (json_int_t)tok->iat, "iss", jstr(tok->iss),
+	    "jti", jstr(tok->jti), "rule", "parent_inactive",
+	    "detail", jstr(detail), "action", o->enforce ? "denied" :
+	    "flagged");
+	if (m == NULL)
+		return (-1);
+	rc = emit_json(m, PUB_VIOLATIONS, emit, arg) == 0 ? 1 : -1;
+	json_decref(m);
+	return (rc);
+}
+
+/* Messages for token id: the count emitted (0: skipped), or -1. */
+static int
+publish_token(struct store_txn *txn, uint64_t id,
+    const struct publish_opts *o, publish_emit emit, void *arg)
+{
+	struct store_token	 tok;
+	struct store_cause	 c;
+	json_t			*m;
+	int			 rc, late;
+
+	if ((rc = store_peek(txn, id, &tok)) == -1)
+		return (-1);
+	if (rc != 0 || !tok.issued || tok.status != STORE_REVOKED) {
+		log_warnx("publish: token %llu not revoked, skipped",
+		    (unsigned long long)id);
+		return (0);
+	}
+	if ((rc = store_cause_get(txn, tok.cause, &c)) != 0) {
+		if (rc == -1)
+			return (-1);
+		log_warnx("publish: token %llu: cause %u not found, skipped",
+		    (unsigned long long)id, tok.cause);
+		return (0);
+	}
+	if ((m = revocation_json(&tok, &c)) == NULL)
+		return (-1);
+	rc = add_path(txn, &tok, m) == 0 &&
+	    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
+	json_decref(m);
+	if (rc == -1 || (late = publish_late(txn, &tok, o, emit, arg)) == -1)
+		return (-1);
+	return (rc + late);
+}
+
+static long
+publish_cascade(struct store_txn *txn, const uint8_t *data, size_t len,
+    const struct publish_opts *o, publish_emit emit, void *arg)
+{
+	uint64_t	id;
+	size_t		i;
+	long		n = 0;
+	int		rc;
+
+	if (len % sizeof(id) != 0) {
+		log_warnx("publish: cascade entry of %zu bytes", len);
+		return (-1);
+	}
+	for (i = 0; i < len / sizeof(id); i++) {
+		memcpy(&id, data + i * sizeof(id), sizeof(id));
+		if ((rc = publish_token(txn, id, o, emit, arg)) == -1)
+			return (-1);
+		n += rc;
+	}
+	return (n);
+}
+
+/* A violation or dead letter, as is (a trailing NUL dropped). */
+static long
+publish_raw(int topic, const char *data, size_t len, publish_emit emit,
+    void *arg)
+{
+	const char	*key = NULL;
+	json_t		*j = NULL;
+	int		 rc;
+
+	if (len > 0 && data[len - 1] == '\0')
+		len--;
+	if (topic == PUB_VIOLATIONS &&
+	    (j = json_loadb(data, len, 0, NULL)) != NULL)
+		key = json_string_value(json_object_get(j, "jti"));
+	rc = emit(arg, topic, key, key != NULL ? strlen(key) : 0, data, len);
+	json_decref(j);
+	return (rc == 0 ? 1 : -1);
+}
+
+long
+publish_entry(struct store_txn *txn, uint8_t kind, const void *data,
+    size_t len, publish_emit emit, void *arg)
+{
+	return (publish_entry_opts(txn, kind, data, len, NULL, emit, arg));
+}
+
+long
+publish_entry_opts(struct store_txn *txn, uint8_t kind, const void *data,
+    size_t len, const struct publish_opts *o, publish_emit emit, void *arg)
+{
+	if (emit == NULL || (data == NULL && len > 0))
+		return (-1);
+	switch (kind) {
+	case STORE_OUT_CASCADE:
+		return (publish_cascade(txn, data, len, o, emit, arg));
+	case OUT_VIOLATION:
+		return (publish_raw(PUB_VIOLATIONS, data, len, emit, arg));
+	case OUT_DLQ:
+		return (publish_raw(PUB_DLQ, data, len, emit, arg));
+	default:
+		log_warnx("publish: outbox entry of unknown kind %u skipped",
+		    kind);
+		return (0);
+	}
+}

@@ -1,0 +1,481 @@
+/*
+ * store graph: token records, edges, statuses, and the walks that keep
+ * effective statuses up to date (revocation cascade, recomputation).
+ *
+ * Layout for fast walks: ids are dense uint64 in first-reference order;
+ * DB_ST holds 8 bytes of status per id; DB_KIDS holds children as fixed
+ * 8-byte duplicates, read a page at a time with MDB_GET_MULTIPLE; the
+ * ST_KIDS flag spares a lookup for leaves.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/graph/store_int.h"
+
+/* Ids in one page of duplicates at most (a 64 KiB page of 8-byte ids). */
+#define KIDS_PAGE	8192
+
+static int
+id_put(struct store_txn *t, int db, uint64_t id, const void *data, size_t len)
+{
+	size_t key = (size_t)id;
+	MDB_val k = { sizeof(key), &key }, v = { len, (void *)(uintptr_t)data };
+
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+}
+
+int
+st_read(struct store_txn *t, uint64_t id, struct st *st)
+{
+	size_t key = (size_t)id;
+	MDB_val k = { sizeof(key), &key }, v;
+	int rc;
+
+	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_ST], &k, &v))) != 0)
+		return rc;
+	if (v.mv_size != sizeof(*st))
+		return -1;
+	memcpy(st, v.mv_data, sizeof(*st));
+	return 0;
+}
+
+int
+st_write(struct store_txn *t, uint64_t id, const struct st *st)
+{
+	return id_put(t, DB_ST, id, st, sizeof(*st));
+}
+
+static int	rec_read(struct store_txn *, uint64_t, struct rec *,
+		    const char **);
+
+int
+rec_read_head(struct store_txn *t, uint64_t id, struct rec *r)
+{
+	return rec_read(t, id, r, NULL);
+}
+
+static int
+rec_read(struct store_txn *t, uint64_t id, struct rec *r, const char **strs)
+{
+	size_t key = (size_t)id;
+	MDB_val k = { sizeof(key), &key }, v;
+	int rc;
+
+	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_TOK], &k, &v))) != 0)
+		return rc;
+	if (v.mv_size < sizeof(*r))
+		return -1;
+	memcpy(r, v.mv_data, sizeof(*r));
+	if (strs != NULL)
+		*strs = (const char *)v.mv_data + sizeof(*r);
+	return 0;
+}
+
+/* Write the record of id from tok (placeholder: iss and jti only). */
+int
+rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
+{
+	const char *s[4] = { tok->iss, tok->jti,
+	    tok->sub ? tok->sub : "", tok->client_id ? tok->client_id : "" };
+	size_t key = (size_t)id, n = sizeof(struct rec), i;
+	MDB_val k = { sizeof(key), &key }, v;
+	struct rec r;
+	uint8_t *p;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.iat = tok->iat;
+	r.nbf = tok->nbf;
+	r.exp = tok->exp;
+	memcpy(r.parent, tok->parent, sizeof(r.parent));
+	r.kind = tok->kind;
+	r.uflags = tok->uflags;
+	r.has_hash = tok->has_hash ? 1 : 0;
+	memcpy(r.hash, tok->hash, sizeof(r.hash));
+	r.claims_len = tok->claims ? (uint32_t)tok->claims_len : 0;
+	for (i = 0; i < 4; i++) {
+		r.slen[i] = (uint16_t)strnlen(s[i], 4096);
+		n += r.slen[i] + 1;
+	}
+	v.mv_size = n + r.claims_len;
+	rc = mdb_put(t->txn, t->s->dbi[DB_TOK], &k, &v, MDB_RESERVE);
+	if (rc != 0)
+		return st_rc(t, rc);
+	p = v.mv_data;
+	memcpy(p, &r, sizeof(r));
+	p += sizeof(r);
+	for (i = 0; i < 4; i++) {
+		memcpy(p, s[i], r.slen[i]);
+		p[r.slen[i]] = '\0';
+		p += r.slen[i] + 1;
+	}
+	if (r.claims_len > 0)
+		memcpy(p, tok->claims, r.claims_len);
+	return 0;
+}
+
+int
+store_lookup(struct store_txn *t, const char *iss, const char *jti,
+    uint64_t *id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_size = key_make(kb, -1, iss, jti);
+	k.mv_data = kb;
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_KEY2ID], &k, &v));
+	if (rc != 0)
+		return rc;
+	memcpy(id, v.mv_data, sizeof(*id));
+	return 0;
+}
+
+int
+store_lookup_jti(struct store_txn *t, const char *jti, uint64_t *id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t count = 0;
+	int rc;
+
+	k.mv_size = key_make(kb, -1, jti, NULL);
+	k.mv_data = kb;
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_JTI2ID], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_count(c, &count);
+	mdb_cursor_close(c);
+	if ((rc = st_rc(t, rc)) != 0)
+		return rc;
+	if (count != 1)
+		return STORE_EXISTS;
+	memcpy(id, v.mv_data, sizeof(*id));
+	return 0;
+}
+
+/* Index an issued token under its jti alone (placeholders are not). */
+int
+jti_add(struct store_txn *t, const char *jti, uint64_t id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v = { sizeof(id), &id };
+	int rc;
+
+	k.mv_size = key_make(kb, -1, jti, NULL);
+	k.mv_data = kb;
+	rc = mdb_put(t->txn, t->s->dbi[DB_JTI2ID], &k, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+int
+store_lookup_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
+    uint64_t *id)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash }, v;
+	int rc;
+
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASH2ID], &k, &v));
+	if (rc != 0)
+		return rc;
+	memcpy(id, v.mv_data, sizeof(*id));
+	return 0;
+}
+
+/* The revoked hash of DB_HASHREV: its cause ref.  0, NOTFOUND or -1. */
+static int
+hash_revoked_get(struct store_txn *t, const uint8_t *hash, uint32_t *cause)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash }, v;
+	int rc;
+
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASHREV], &k, &v));
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != sizeof(*cause))
+		return -1;
+	memcpy(cause, v.mv_data, sizeof(*cause));
+	return 0;
+}
+
+int
+hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash };
+	uint32_t cause;
+	int rc;
+
+	if ((rc = hash_revoked_get(t, hash, &cause)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (st->own != STORE_REVOKED) {
+		st->own = STORE_REVOKED;
+		st->cause = cause;
+	}
+	return st_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
+}
+
+int
+store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
+    uint32_t cause, uint64_t *nrevoked)
+{
+	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash },
+	    v = { sizeof(cause), &cause };
+	uint64_t id;
+	int rc;
+
+	if (nrevoked != NULL)
+		*nrevoked = 0;
+	if ((rc = store_lookup_hash(t, hash, &id)) == 0)
+		return store_revoke(t, id, cause, nrevoked);
+	if (rc == -1)
+		return -1;
+	rc = mdb_put(t->txn, t->s->dbi[DB_HASHREV], &k, &v, MDB_NOOVERWRITE);
+	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+}
+
+int
+store_hash_revoked_each(struct store_txn *t,
+    int (*fn)(void *, const uint8_t *), void *arg)
+{
+	uint8_t hash[STORE_HASH_LEN];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_HASHREV], &c)) != 0)
+		return st_rc(t, rc);
+	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != STORE_HASH_LEN)
+			continue;
+		memcpy(hash, k.mv_data, sizeof(hash));
+		r = fn(arg, hash);
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+int
+store_ref(struct store_txn *t, const char *iss, const char *jti,
+    uint64_t *id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v;
+	struct store_token ph;
+	struct st st;
+	int rc;
+
+	if ((rc = store_lookup(t, iss, jti, id)) != STORE_NOTFOUND)
+		return rc == 0 ? 0 : -1;
+	if (meta_next(t, "next_id", id) == -1)
+		return -1;
+	k.mv_size = key_make(kb, -1, iss, jti);
+	k.mv_data = kb;
+	v.mv_size = sizeof(*id);
+	v.mv_data = id;
+	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_KEY2ID], &k, &v, 0)) != 0)
+		return -1;
+	memset(&ph, 0, sizeof(ph));
+	ph.iss = iss;
+	ph.jti = jti;
+	memset(&st, 0, sizeof(st));
+	if (rec_write(t, *id, &ph) == -1 || st_write(t, *id, &st) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_get(struct store_txn *t, uint64_t id, struct store_token *tok)
+{
+	int rc;
+
+	if ((rc = store_peek(t, id, tok)) != 0)
+		return rc;
+	if (tok->has_kids)
+		return store_children_count(t, id, &tok->nchildren);
+	return 0;
+}
+
+int
+store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
+{
+	struct rec r;
+	struct st st;
+	const char *p, **s[4];
+	size_t i;
+	int rc;
+
+	memset(tok, 0, sizeof(*tok));
+	if ((rc = st_read(t, id, &st)) != 0 ||
+	    (rc = rec_read(t, id, &r, &p)) != 0)
+		return rc;
+	s[0] = &tok->iss;
+	s[1] = &tok->jti;
+	s[2] = &tok->sub;
+	s[3] = &tok->client_id;
+	for (i = 0; i < 4; i++) {
+		*s[i] = p;
+		p += r.slen[i] + 1;
+	}
+	tok->id = id;
+	tok->issued = (st.flags & ST_ISSUED) != 0;
+	tok->status = st.eff;
+	tok->own = st.own;
+	tok->rule = st.rule;
+	tok->cause = st.cause;
+	tok->cycle = (st.flags & ST_CYCLE) != 0;
+	tok->kind = r.kind;
+	tok->uflags = r.uflags;
+	tok->iat = r.iat;
+	tok->nbf = r.nbf;
+	tok->exp = r.exp;
+	memcpy(tok->parent, r.parent, sizeof(r.parent));
+	tok->has_hash = r.has_hash;
+	memcpy(tok->hash, r.hash, sizeof(r.hash));
+	tok->claims = r.claims_len ? p : NULL;
+	tok->claims_len = r.claims_len;
+	tok->has_kids = (st.flags & ST_KIDS) != 0;
+	return 0;
+}
+
+int
+store_children_count(struct store_txn *t, uint64_t id, uint64_t *n)
+{
+	size_t key = (size_t)id, count = 0;
+	MDB_val k = { sizeof(key), &key }, v;
+	MDB_cursor *c;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_count(c, &count);
+	mdb_cursor_close(c);
+	*n = count;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Call fn(arg, child) for each child of id, a page of duplicates at a
+ * time.  Returns 0, fn's non-zero value, or -1.
+ */
+int
+kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
+    void *arg)
+{
+	size_t key = (size_t)id, i, n;
+	MDB_val k = { sizeof(key), &key }, v;
+	MDB_cursor *c;
+	uint64_t kid, page[KIDS_PAGE];
+	int rc, op = MDB_GET_MULTIPLE, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	while (rc == 0 && r == 0) {
+		if ((rc = mdb_cursor_get(c, &k, &v, op)) != 0)
+			break;
+		/* Copy the page out: fn may write, and a write may move it. */
+		n = v.mv_size / sizeof(kid);
+		if (n > KIDS_PAGE)
+			n = KIDS_PAGE;
+		memcpy(page, v.mv_data, n * sizeof(kid));
+		for (i = 0; i < n && r == 0; i++)
+			r = fn(arg, page[i]);
+		op = MDB_NEXT_MULTIPLE;
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+int
+store_children(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
+    void *arg)
+{
+	return kids_each(t, id, fn, arg);
+}
+
+int
+store_foreach(struct store_txn *t,
+    int (*fn)(void *, const struct store_token *), void *arg)
+{
+	struct store_token tok;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t id;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c)) != 0)
+		return st_rc(t, rc);
+	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		memcpy(&id, k.mv_data, sizeof(id));
+		if ((r = store_get(t, id, &tok)) != 0)
+			break;
+		r = fn(arg, &tok);
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	rc = st_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Keys of DB_KEY2ID are iss NUL jti, sorted by bytes: the first key
+ * names the smallest issuer, and the first key at or after that issuer
+ * followed by the byte 1 (past every "iss NUL ..." key) names the next
+ * one, if any.  An issuer is at most 256 bytes, so even a key shortened
+ * by key_make() starts with it whole.
+ */
+int
+store_sole_issuer(struct store_txn *t, const char **iss)
+{
+	uint8_t kb[STORE_KEYMAX + 1];
+	struct store_token tok;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t id = 0;
+	const uint8_t *nul;
+	size_t n;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KEY2ID], &c)) != 0)
+		return st_rc(t, rc);
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0)
+		goto done;
+	memcpy(&id, v.mv_data, sizeof(id));
+	nul = memchr(k.mv_data, '\0', k.mv_size);
+	n = nul != NULL ? (size_t)(nul - (const uint8_t *)k.mv_data) :
+	    k.mv_size;
+	if (n > STORE_KEYMAX - 1)	/* no NUL: an issuer past the bound */
+		n = STORE_KEYMAX - 1;
+	memcpy(kb, k.mv_data, n);
+	kb[n] = 1;
+	k.mv_size = n + 1;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = STORE_EXISTS;
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+done:
+	mdb_cursor_close(c);
+	if (rc == STORE_EXISTS)
+		return rc;
+	if ((rc = st_rc(t, rc)) != 0)
+		return rc;
+	if ((rc = store_peek(t, id, &tok)) != 0)
+		return rc == STORE_NOTFOUND ? -1 : rc;
+	*iss = tok.iss;
+	return 0;
+}

@@ -1,0 +1,803 @@
+/*
+ * store: environment, transactions, and the small tables (events,
+ * offsets, causes, outbox).  The graph itself is in graph.c.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "store/graph/store_int.h"
+
+#define DEFAULT_MAP	((size_t)64 << 30)
+
+static const char *const parent_names[STORE_NPARENTS] = {
+#define PARENT(u, name)	[STORE_PARENT_##u] = name,
+#include "store/graph/tbl_parents.h"
+#undef PARENT
+};
+
+static const struct {
+	int		 kind;
+	const char	*name;
+} target_names[] = {
+#define TARGET(u, name, v)	{ STORE_TGT_##u, name },
+#include "store/graph/tbl_targets.h"
+#undef TARGET
+};
+
+const char *
+store_parent_name(int k)
+{
+	return k >= 0 && k < STORE_NPARENTS ? parent_names[k] : "?";
+}
+
+const char *
+store_target_name(int k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++)
+		if (target_names[i].kind == k)
+			return target_names[i].name;
+	return "?";
+}
+
+static const struct {
+	const char	*name;
+	unsigned int	 flags;
+} dbs[DB_COUNT] = {
+	[DB_META] = { "meta", 0 },
+	[DB_KEY2ID] = { "key2id", 0 },
+	[DB_JTI2ID] = { "jti2id", MDB_DUPSORT | MDB_DUPFIXED |
+	    MDB_INTEGERDUP },
+	[DB_HASH2ID] = { "hash2id", 0 },
+	[DB_TOK] = { "tok", MDB_INTEGERKEY },
+	[DB_ST] = { "st", MDB_INTEGERKEY },
+	[DB_KIDS] = { "kids", MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED |
+	    MDB_INTEGERDUP },
+	[DB_IDX] = { "idx_iat", MDB_DUPSORT | MDB_DUPFIXED },
+	[DB_RULES] = { "rules", 0 },
+	[DB_EVENTS] = { "events", 0 },
+	[DB_OFFSETS] = { "offsets", 0 },
+	[DB_CAUSES] = { "causes", MDB_INTEGERKEY },
+	[DB_OUTBOX] = { "outbox", MDB_INTEGERKEY },
+	[DB_LVL] = { "level", MDB_INTEGERKEY },
+	[DB_HASHREV] = { "hashrev", 0 },
+};
+
+static int
+open_dbis(struct store *s, char *errbuf, size_t errlen)
+{
+	MDB_txn *txn;
+	int i, rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	for (i = 0; i < DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | MDB_CREATE,
+		    &s->dbi[i]);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+	}
+	if ((rc = idx_upgrade(s, txn)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(errbuf, errlen, "lmdb: %s", mdb_strerror(rc));
+	return -1;
+}
+
+struct store *
+store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
+{
+	struct store *s;
+	int rc;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    /* one more for the old "idx", see idx_upgrade() */
+	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 1)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env,
+	    mapsize ? mapsize : DEFAULT_MAP)) != 0 ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		snprintf(errbuf, errlen, "lmdb %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	if (open_dbis(s, errbuf, errlen) == -1)
+		goto fail;
+	return s;
+fail:
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return NULL;
+}
+
+int
+store_lock(const char *dir, int *fdp, char *errbuf, size_t errlen)
+{
+	char path[4096], pid[32];
+	ssize_t n;
+	int fd;
+
+	*fdp = -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/revokerd.lock", dir) >=
+	    sizeof(path)) {
+		snprintf(errbuf, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(errbuf, errlen, "%s is in use by another process%s%s",
+		    dir, pid[0] ? ", pid " : "", pid);
+		close(fd);
+		return STORE_EXISTS;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+void
+store_close(struct store **sp)
+{
+	if (sp == NULL || *sp == NULL)
+		return;
+	mdb_env_close((*sp)->env);
+	free(*sp);
+	*sp = NULL;
+}
+
+int
+store_begin(struct store *s, int rdonly, struct store_txn **tp)
+{
+	struct store_txn *t;
+
+	*tp = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	t->s = s;
+	t->rdonly = rdonly;
+	if (mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0,
+	    &t->txn) != 0) {
+		free(t);
+		return -1;
+	}
+	*tp = t;
+	return 0;
+}
+
+int
+store_read_begin(struct store *s, struct store_txn **tp)
+{
+	if (*tp == NULL)
+		return store_begin(s, 1, tp);
+	if (mdb_txn_renew((*tp)->txn) != 0)
+		return -1;
+	return 0;
+}
+
+void
+store_read_end(struct store_txn *t)
+{
+	if (t != NULL)
+		mdb_txn_reset(t->txn);
+}
+
+static void
+txn_free(struct store_txn *t)
+{
+	idvec_free(&t->revoked);
+	idvec_free(&t->queue);
+	free(t);
+}
+
+int
+store_commit(struct store_txn **tp)
+{
+	struct store_txn *t = *tp;
+	int rc;
+
+	*tp = NULL;
+	assert(t->parent == NULL);
+	if (t->revoked.n > 0 && store_outbox_add(t, STORE_OUT_CASCADE,
+	    t->revoked.v, t->revoked.n * sizeof(uint64_t)) == -1) {
+		mdb_txn_abort(t->txn);
+		txn_free(t);
+		return -1;
+	}
+	if ((rc = mdb_txn_commit(t->txn)) != 0 && !t->rdonly)
+		t->s->wrc = rc;
+	txn_free(t);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_sub_begin(struct store_txn *parent, struct store_txn **tp)
+{
+	struct store_txn *t;
+	int rc;
+
+	*tp = NULL;
+	assert(!parent->rdonly && parent->parent == NULL);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	t->s = parent->s;
+	t->parent = parent;
+	if ((rc = mdb_txn_begin(parent->s->env, parent->txn, 0,
+	    &t->txn)) != 0) {
+		parent->rc = parent->s->wrc = rc;
+		free(t);
+		return -1;
+	}
+	*tp = t;
+	return 0;
+}
+
+int
+store_sub_commit(struct store_txn **tp)
+{
+	struct store_txn *t = *tp, *p;
+	size_t i;
+	int rc;
+
+	*tp = NULL;
+	assert(t->parent != NULL);
+	p = t->parent;
+	/* Room first: once committed, the child's ids must not be lost. */
+	if (idvec_reserve(&p->revoked, t->revoked.n) == -1) {
+		mdb_txn_abort(t->txn);
+		txn_free(t);
+		return -1;
+	}
+	if ((rc = mdb_txn_commit(t->txn)) != 0) {
+		p->rc = p->s->wrc = rc;
+		txn_free(t);
+		return -1;
+	}
+	for (i = 0; i < t->revoked.n; i++)
+		p->revoked.v[p->revoked.n++] = t->revoked.v[i];
+	txn_free(t);
+	return 0;
+}
+
+/*
+ * Full: a write that more room would let through.  LMDB reports a full
+ * map as MDB_MAP_FULL; a full disk surfaces as ENOSPC (or EDQUOT) when
+ * the commit writes its pages.
+ */
+static int
+failure_kind(int rc)
+{
+	if (rc == 0)
+		return STORE_FAIL_NONE;
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == MDB_PAGE_FULL ||
+	    rc == ENOSPC || rc == EDQUOT)
+		return STORE_FAIL_FULL;
+	return STORE_FAIL_IO;
+}
+
+int
+store_txn_failure(const struct store_txn *t)
+{
+	return failure_kind(t->rc);
+}
+
+int
+store_failure(const struct store *s, const char **what)
+{
+	if (what != NULL)
+		*what = mdb_strerror(s->wrc);
+	return failure_kind(s->wrc);
+}
+
+void
+store_failure_clear(struct store *s)
+{
+	s->wrc = 0;
+}
+
+void
+store_abort(struct store_txn **tp)
+{
+	if (tp == NULL || *tp == NULL)
+		return;
+	mdb_txn_abort((*tp)->txn);
+	txn_free(*tp);
+	*tp = NULL;
+}
+
+const char *
+store_strerror(struct store_txn *t)
+{
+	return mdb_strerror(t->rc);
+}
+
+int
+st_rc(struct store_txn *t, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	t->rc = rc;
+	if (!t->rdonly)		/* the writer is one thread */
+		t->s->wrc = rc;
+	return -1;
+}
+
+int
+idvec_push(struct idvec *iv, uint64_t id)
+{
+	uint64_t *nv;
+	size_t ncap;
+
+	if (iv->n == iv->cap) {
+		ncap = iv->cap ? iv->cap * 2 : 256;
+		if ((nv = realloc(iv->v, ncap * sizeof(*nv))) == NULL)
+			return -1;
+		iv->v = nv;
+		iv->cap = ncap;
+	}
+	iv->v[iv->n++] = id;
+	return 0;
+}
+
+int
+idvec_reserve(struct idvec *iv, size_t more)
+{
+	uint64_t *nv;
+	size_t ncap = iv->cap ? iv->cap : 256;
+
+	if (more <= iv->cap - iv->n)
+		return 0;
+	while (ncap - iv->n < more)
+		ncap *= 2;
+	if ((nv = realloc(iv->v, ncap * sizeof(*nv))) == NULL)
+		return -1;
+	iv->v = nv;
+	iv->cap = ncap;
+	return 0;
+}
+
+void
+idvec_free(struct idvec *iv)
+{
+	free(iv->v);
+	memset(iv, 0, sizeof(*iv));
+}
+
+/*
+ * prefix (-1: none) as one byte, then a, NUL, b (b may be NULL).  A key
+ * longer than LMDB's limit keeps its first bytes and ends with the
+ * SHA-256 of the whole, so distinct long keys stay distinct.
+ */
+size_t
+key_make(uint8_t *out, int prefix, const char *a, const char *b)
+{
+	uint8_t full[1 + 2 * 4096 + 2];
+	size_t n = 0, la = strnlen(a, 4096), lb = b ? strnlen(b, 4096) : 0;
+
+	if (prefix >= 0)
+		full[n++] = (uint8_t)prefix;
+	memcpy(full + n, a, la);
+	n += la;
+	if (b != NULL) {
+		full[n++] = '\0';
+		memcpy(full + n, b, lb);
+		n += lb;
+	}
+	if (n <= STORE_KEYMAX) {
+		memcpy(out, full, n);
+		return n;
+	}
+	memcpy(out, full, STORE_KEYMAX - SHA256_DIGEST_LENGTH);
+	SHA256(full, n, out + STORE_KEYMAX - SHA256_DIGEST_LENGTH);
+	return STORE_KEYMAX;
+}
+
+void
+work_add(struct store_txn *t, int what, uint64_t n)
+{
+	atomic_fetch_add_explicit(&t->s->work[what], n, memory_order_relaxed);
+}
+
+int
+meta_next(struct store_txn *t, const char *name, uint64_t *val)
+{
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
+	uint64_t cur = 1;
+	int rc;
+
+	rc = mdb_get(t->txn, t->s->dbi[DB_META], &k, &v);
+	if (rc == 0 && v.mv_size != sizeof(cur))
+		return -1;	/* never restart a counter: ids would repeat */
+	if (rc == 0)
+		memcpy(&cur, v.mv_data, sizeof(cur));
+	else if (rc != MDB_NOTFOUND)
+		return st_rc(t, rc);
+	*val = cur;
+	cur++;
+	v.mv_size = sizeof(cur);
+	v.mv_data = &cur;
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0));
+}
+
+int
+store_event_seen(struct store_txn *t, const char *id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_size = key_make(kb, -1, id, NULL);
+	k.mv_data = kb;
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_EVENTS], &k, &v));
+	if (rc == -1)
+		return -1;
+	return rc == 0;
+}
+
+int
+store_event_mark(struct store_txn *t, const char *id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	MDB_val k, v = { 0, (void *)(uintptr_t)"" };
+
+	k.mv_size = key_make(kb, -1, id, NULL);
+	k.mv_data = kb;
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v, 0));
+}
+
+static size_t
+offset_key(uint8_t *kb, const char *topic, int32_t partition)
+{
+	size_t n = strnlen(topic, 255);
+
+	memcpy(kb, topic, n);
+	kb[n++] = '\0';
+	kb[n++] = (uint8_t)((uint32_t)partition >> 24);
+	kb[n++] = (uint8_t)((uint32_t)partition >> 16);
+	kb[n++] = (uint8_t)((uint32_t)partition >> 8);
+	kb[n++] = (uint8_t)partition;
+	return n;
+}
+
+int
+store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t *next)
+{
+	uint8_t kb[300];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_size = offset_key(kb, topic, partition);
+	k.mv_data = kb;
+	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_OFFSETS], &k, &v));
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != sizeof(*next))
+		return -1;
+	memcpy(next, v.mv_data, sizeof(*next));
+	return 0;
+}
+
+int
+store_offset_set(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t next)
+{
+	uint8_t kb[300];
+	MDB_val k, v = { sizeof(next), &next };
+
+	k.mv_size = offset_key(kb, topic, partition);
+	k.mv_data = kb;
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_OFFSETS], &k, &v, 0));
+}
+
+/* A u64 of DB_META under key k; 0 when absent.  0 or -1. */
+static int
+meta_u64(struct store_txn *t, MDB_val *k, uint64_t *val)
+{
+	MDB_val v;
+	int rc;
+
+	*val = 0;
+	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], k, &v))) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (v.mv_size != sizeof(*val))
+		return -1;
+	memcpy(val, v.mv_data, sizeof(*val));
+	return 0;
+}
+
+static int
+meta_put_u64(struct store_txn *t, MDB_val *k, uint64_t val)
+{
+	MDB_val v = { sizeof(val), &val };
+
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], k, &v, 0));
+}
+
+static char gap_pending[] = "gap_pending";
+#define GAP_PENDING	gap_pending
+
+/*
+ * Per (topic, partition), the end of the last gap recorded, so that the
+ * same gap found again (a restart before its offsets were committed)
+ * is not counted twice.
+ */
+int
+store_gap_add(struct store_txn *t, const char *topic, int32_t partition,
+    int64_t from, int64_t to, uint64_t *added)
+{
+	uint8_t kb[4 + 300];
+	MDB_val k = { 0, kb }, kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+	uint64_t end, pending, n;
+
+	if (added != NULL)
+		*added = 0;
+	memcpy(kb, "gap", 4);
+	k.mv_size = 4 + offset_key(kb + 4, topic, partition);
+	if (meta_u64(t, &k, &end) == -1 || meta_u64(t, &kp, &pending) == -1)
+		return -1;
+	if (from < 0)
+		from = 0;
+	if ((uint64_t)from < end)
+		from = (int64_t)end;
+	/* A gap of unknown size (the topic recreated) still counts one. */
+	n = to > from ? (uint64_t)(to - from) : (to < 0 && end == 0);
+	if (n == 0)
+		return 0;
+	if (to > 0 && meta_put_u64(t, &k, (uint64_t)to) == -1)
+		return -1;
+	if (added != NULL)
+		*added = n;
+	return meta_put_u64(t, &kp, pending + n);
+}
+
+int
+store_gap_pending(struct store_txn *t, uint64_t *n)
+{
+	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+
+	return meta_u64(t, &kp, n);
+}
+
+int
+store_gap_ack(struct store_txn *t, uint64_t *n)
+{
+	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
+
+	if (meta_u64(t, &kp, n) == -1)
+		return -1;
+	return *n == 0 ? 0 : meta_put_u64(t, &kp, 0);
+}
+
+/* Cause record: time, target kind, then four NUL-terminated strings. */
+int
+store_cause_add(struct store_txn *t, const struct store_cause *c,
+    uint32_t *ref)
+{
+	const char *str[4] = { c->event_id, c->reason ? c->reason : "",
+	    c->iss, c->target };
+	uint8_t buf[16 + 4 * 4097];
+	size_t n = 16, l;
+	uint64_t next;
+	unsigned int key;
+	int32_t kind = c->target_kind;
+	MDB_val k = { sizeof(key), &key }, v;
+	int i;
+
+	if (meta_next(t, "next_cause", &next) == -1)
+		return -1;
+	if (next > UINT32_MAX)
+		return -1;
+	key = (unsigned int)next;
+	memcpy(buf, &c->time, 8);
+	memcpy(buf + 8, &kind, 4);
+	memset(buf + 12, 0, 4);
+	for (i = 0; i < 4; i++) {
+		l = strnlen(str[i], 4096);
+		memcpy(buf + n, str[i], l);
+		n += l;
+		buf[n++] = '\0';
+	}
+	v.mv_size = n;
+	v.mv_data = buf;
+	*ref = key;
+	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_CAUSES], &k, &v, 0));
+}
+
+int
+store_cause_get(struct store_txn *t, uint32_t ref, struct store_cause *c)
+{
+	unsigned int key = ref;
+	MDB_val k = { sizeof(key), &key }, v;
+	const char *p, *end, **str[4] = { &c->event_id, &c->reason, &c->iss,
+	    &c->target };
+	int32_t kind;
+	int i, rc;
+
+	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_CAUSES], &k, &v))) != 0)
+		return rc;
+	if (v.mv_size < 16 + 4)
+		return -1;
+	memcpy(&c->time, v.mv_data, 8);
+	memcpy(&kind, (uint8_t *)v.mv_data + 8, 4);
+	c->target_kind = kind;
+	p = (const char *)v.mv_data + 16;
+	end = (const char *)v.mv_data + v.mv_size;
+	for (i = 0; i < 4; i++) {
+		if (p >= end)
+			return -1;
+		*str[i] = p;
+		p += strnlen(p, end - p) + 1;
+	}
+	return 0;
+}
+
+int
+store_outbox_add(struct store_txn *t, uint8_t kind, const void *data,
+    size_t len)
+{
+	uint64_t seq;
+	size_t key;
+	MDB_val k = { sizeof(key), &key }, v = { len + 1, NULL };
+	int rc;
+
+	if (meta_next(t, "next_seq", &seq) == -1)
+		return -1;
+	key = (size_t)seq;
+	rc = mdb_put(t->txn, t->s->dbi[DB_OUTBOX], &k, &v, MDB_RESERVE);
+	if (rc != 0)
+		return st_rc(t, rc);
+	((uint8_t *)v.mv_data)[0] = kind;
+	if (len > 0)
+		memcpy((uint8_t *)v.mv_data + 1, data, len);
+	return 0;
+}
+
+int
+store_outbox_next(struct store_txn *t, uint64_t after, uint64_t *seq,
+    uint8_t *kind, const void **data, size_t *len)
+{
+	MDB_cursor *c;
+	size_t key = (size_t)after + 1;
+	MDB_val k = { sizeof(key), &key }, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_OUTBOX], &c)) != 0)
+		return st_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(c);
+	if ((rc = st_rc(t, rc)) != 0)
+		return rc;
+	if (v.mv_size < 1)
+		return -1;
+	memcpy(&key, k.mv_data, sizeof(key));
+	*seq = key;
+	*kind = ((uint8_t *)v.mv_data)[0];
+	*data = (uint8_t *)v.mv_data + 1;
+	*len = v.mv_size - 1;
+	return 0;
+}
+
+int
+store_outbox_del(struct store_txn *t, uint64_t seq)
+{
+	size_t key = (size_t)seq;
+	MDB_val k = { sizeof(key), &key };
+	int rc;
+
+	rc = st_rc(t, mdb_del(t->txn, t->s->dbi[DB_OUTBOX], &k, NULL));
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+int
+store_outbox_count(struct store_txn *t, uint64_t *n)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_stat(t->txn, t->s->dbi[DB_OUTBOX], &ms)) != 0)
+		return st_rc(t, rc);
+	*n = ms.ms_entries;
+	return 0;
+}
+
+static int
+count_status(struct store_txn *t, struct store_stats *ss)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct st st;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c)) != 0)
+		return st_rc(t, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		memcpy(&st, v.mv_data, sizeof(st));
+		if (!(st.flags & ST_ISSUED)) {
+			ss->placeholders++;
+			continue;
+		}
+		ss->tokens++;
+		ss->by_status[st.eff & 3]++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : st_rc(t, rc);
+}
+
+int
+store_stats(struct store_txn *t, struct store_stats *ss)
+{
+	MDB_stat ms;
+	MDB_envinfo ei;
+
+	memset(ss, 0, sizeof(*ss));
+	if (count_status(t, ss) == -1)
+		return -1;
+	if (mdb_stat(t->txn, t->s->dbi[DB_KIDS], &ms) != 0)
+		return -1;
+	ss->edges = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->dbi[DB_EVENTS], &ms) != 0)
+		return -1;
+	ss->events = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->dbi[DB_OUTBOX], &ms) != 0)
+		return -1;
+	ss->outbox = ms.ms_entries;
+	if (mdb_env_info(t->s->env, &ei) != 0 ||
+	    mdb_env_stat(t->s->env, &ms) != 0)
+		return -1;
+	ss->cycle_steps = atomic_load_explicit(&t->s->work[WORK_CYCLE],
+	    memory_order_relaxed);
+	ss->rule_scanned = atomic_load_explicit(&t->s->work[WORK_RULE],
+	    memory_order_relaxed);
+	ss->map_size = ei.me_mapsize;
+	ss->map_used = (ei.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	return 0;
+}

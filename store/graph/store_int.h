@@ -1,0 +1,131 @@
+/* store internals shared by the files of store/; not a public header. */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store/graph/store.h"
+
+#define DB_META		0	/* name -> value */
+#define DB_KEY2ID	1	/* iss\0jti -> id */
+#define DB_JTI2ID	2	/* jti -> id (dup) */
+#define DB_HASH2ID	3	/* sha256 -> id */
+#define DB_TOK		4	/* id -> struct rec + strings */
+#define DB_ST		5	/* id -> struct st */
+#define DB_KIDS		6	/* id -> child id (dup) */
+#define DB_IDX		7	/* kind iss\0value -> iat, id (dup, BE) */
+#define DB_RULES	8	/* kind iss\0value -> struct rule */
+#define DB_EVENTS	9	/* event id -> "" */
+#define DB_OFFSETS	10	/* topic\0 partition -> next offset */
+#define DB_CAUSES	11	/* ref -> struct causerec + strings */
+#define DB_OUTBOX	12	/* seq -> kind + bytes */
+#define DB_LVL		13	/* id -> uint32 level (cycle.c); none: 0 */
+#define DB_HASHREV	14	/* sha256 -> cause ref: revoked, unissued */
+#define DB_COUNT	15
+
+#define ST_ISSUED	0x01
+#define ST_KIDS		0x02
+#define ST_CYCLE	0x04	/* closed a cycle when issued */
+
+/* The status of a token: 8 bytes, copied in and out (no alignment). */
+struct st {
+	uint8_t		 eff;
+	uint8_t		 own;
+	uint8_t		 rule;
+	uint8_t		 flags;
+	uint32_t	 cause;
+};
+
+/* The fixed head of a token record; strings follow, NUL-terminated. */
+struct rec {
+	int64_t		 iat;
+	int64_t		 nbf;
+	int64_t		 exp;
+	uint64_t	 parent[STORE_NPARENTS];
+	uint8_t		 kind;
+	uint8_t		 uflags;
+	uint8_t		 has_hash;
+	uint8_t		 pad;
+	uint32_t	 claims_len;
+	uint16_t	 slen[4];	/* iss, jti, sub, client_id */
+	uint8_t		 hash[STORE_HASH_LEN];
+};
+
+struct rule {
+	int64_t		 time;
+	uint32_t	 cause;
+	uint32_t	 pad;
+};
+
+/* A growable array of ids. */
+struct idvec {
+	uint64_t	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* Work counters, for tests of cost (store_stats()). */
+#define WORK_CYCLE	0	/* arcs looked at by cycle checks */
+#define WORK_RULE	1	/* index entries read by rule scans */
+#define WORK_N		2
+
+/* An open-addressing set of ids (never 0), for walks. */
+struct idset {
+	uint64_t	*v;
+	size_t		 cap;
+	size_t		 n;
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[DB_COUNT];
+	int		 wrc;		/* LMDB error of the last failed write */
+	_Atomic uint64_t work[WORK_N];
+};
+
+struct store_txn {
+	struct store	*s;
+	MDB_txn		*txn;
+	struct store_txn *parent;	/* of a nested transaction */
+	int		 rdonly;
+	int		 rc;		/* last LMDB error */
+	struct idvec	 revoked;	/* issued tokens newly revoked */
+	struct idvec	 queue;		/* scratch for walks */
+};
+
+#define STORE_KEYMAX	511
+
+/* Build a key of up to STORE_KEYMAX bytes from parts joined by NUL. */
+size_t	key_make(uint8_t *out, int prefix, const char *a, const char *b);
+
+int	idvec_push(struct idvec *, uint64_t);
+/* Room for more ids without a further allocation.  0 or -1. */
+int	idvec_reserve(struct idvec *, size_t more);
+void	idvec_free(struct idvec *);
+/* Add id: 1 if it was new, 0 if present, -1 out of memory. */
+int	idset_add(struct idset *, uint64_t id);
+int	idset_has(const struct idset *, uint64_t id);
+void	idset_free(struct idset *);
+
+/* LMDB result to 0 / STORE_NOTFOUND / -1, remembering the error. */
+int	st_rc(struct store_txn *, int mdbrc);
+int	st_read(struct store_txn *, uint64_t id, struct st *);
+int	st_write(struct store_txn *, uint64_t id, const struct st *);
+int	store_children_count(struct store_txn *, uint64_t id, uint64_t *n);
+int	kids_each(struct store_txn *, uint64_t id, int (*)(void *, uint64_t),
+	    void *);
+int	jti_add(struct store_txn *, const char *jti, uint64_t id);
+int	rec_read_head(struct store_txn *, uint64_t id, struct rec *);
+int	rec_write(struct store_txn *, uint64_t id, const struct store_token *);
+/* cycle.c: keep levels for the new edges of id; 1 if they close a cycle. */
+int	cycle_link(struct store_txn *, uint64_t id, const uint64_t *parent,
+	    int has_kids);
+/* graph.c: a revoked hash, if any, revokes st and is forgotten. */
+int	hash_revoked_take(struct store_txn *, const uint8_t *hash,
+	    struct st *st);
+/* walk.c: move a pre-iat attribute index into DB_IDX; MDB code. */
+int	idx_upgrade(struct store *, MDB_txn *);
+int	meta_next(struct store_txn *, const char *name, uint64_t *val);
+void	work_add(struct store_txn *, int what, uint64_t n);
+
+#endif
