@@ -15,6 +15,7 @@
 #include "consumers/apply/apply.h"
 #include "consumers/log/log.h"
 #include "consumers/publish/publish.h"
+#include "consumers/text/utf8.h"
 #include "store/graph/store.h"
 
 #define PATH_STEPS	(1 << 16) /* bound of the walk up to the target */
@@ -79,34 +80,6 @@ publish_violation_id(const char *event_id, const char *iss, const char *jti,
 	hex_id(part, 4, out);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_seq(const unsigned char *p)
-{
-	uint32_t	cp;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-	return (n);
-}
-
 /* A JSON string of s, each byte of a bad UTF-8 sequence as U+FFFD. */
 static json_t *
 jstr(const char *s)
@@ -121,7 +94,7 @@ jstr(const char *s)
 	if ((fix = malloc(3 * strlen(s) + 1)) == NULL)
 		return (NULL);
 	for (; *p != '\0'; p += n) {
-		if ((n = utf8_seq(p)) == 0) {
+		if ((n = utf8_seq((const char *)p)) == 0) {
 			memcpy(fix + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			n = 1;
