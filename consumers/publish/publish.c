@@ -162,11 +162,12 @@ revocation_json(const struct store_token *tok, const struct store_cause *c)
 
 /*
  * The first parent of cur (subject, actor, previous) whose effective
- * status is REVOKED by cause, into *par.  1 found, 0 none, -1 error.
+ * status is REVOKED by cause, at depth (any depth when depth is
+ * STORE_DEPTH_UNKNOWN), into *par.  1 found, 0 none, -1 error.
  */
 static int
 revoked_parent(struct store_txn *txn, const struct store_token *cur,
-    uint32_t cause, struct store_token *par)
+    uint32_t cause, uint32_t depth, struct store_token *par)
 {
 	int	i, rc;
 
@@ -176,22 +177,21 @@ revoked_parent(struct store_txn *txn, const struct store_token *cur,
 		if ((rc = store_peek(txn, cur->parent[i], par)) == -1)
 			return (-1);
 		if (rc == 0 && par->status == STORE_REVOKED &&
-		    par->cause == cause)
+		    par->cause == cause && (depth == STORE_DEPTH_UNKNOWN ||
+		    par->depth == depth))
 			return (1);
 	}
 	return (0);
 }
 
 /*
- * Walk from tok up to the token its cause revoked itself (the target):
- * *n gets the number of tokens on the way (depth + 1), near[] the jtis
- * of the first PATH_KEEP of them (tok first), *root the target's.  The
- * walk is bounded by PATH_STEPS, so a cycle ends too; it reads at most
- * PATH_STEPS * STORE_NPARENTS records and keeps PATH_KEEP + 1 strings,
- * so the message stays bounded whatever the depth (SPEC section 3).
+ * For a database written before depths were stored: walk from tok up
+ * to the token its cause revoked itself, as path_up() reports.  The
+ * walk is bounded by PATH_STEPS, so a cycle ends too: at most
+ * PATH_STEPS * STORE_NPARENTS records read.
  */
 static int
-path_up(struct store_txn *txn, const struct store_token *tok,
+path_walk(struct store_txn *txn, const struct store_token *tok,
     const char *near[PATH_KEEP], size_t *n, const char **root)
 {
 	struct store_token	cur = *tok, par;
@@ -204,7 +204,9 @@ path_up(struct store_txn *txn, const struct store_token *tok,
 	for (step = 0; step < PATH_STEPS; step++) {
 		if (cur.own == STORE_REVOKED && cur.cause == tok->cause)
 			break;
-		if ((rc = revoked_parent(txn, &cur, tok->cause, &par)) == -1)
+		rc = revoked_parent(txn, &cur, tok->cause,
+		    STORE_DEPTH_UNKNOWN, &par);
+		if (rc == -1)
 			return (-1);
 		if (rc == 0)
 			break;
@@ -218,9 +220,54 @@ path_up(struct store_txn *txn, const struct store_token *tok,
 }
 
 /*
+ * The path of tok up to the token its cause revoked itself (the
+ * target): *n gets the number of tokens on it (depth + 1), near[] the
+ * jtis of the first PATH_KEEP of them (tok first), *root the target's.
+ * The store keeps each revoked token's depth and root, so this reads
+ * the parents of at most PATH_KEEP - 1 tokens and the root: at most
+ * (PATH_KEEP - 1) * STORE_NPARENTS + 1 records whatever the depth, and
+ * a cascade's output is linear in its size (SPEC section 3).
+ */
+static int
+path_up(struct store_txn *txn, const struct store_token *tok,
+    const char *near[PATH_KEEP], size_t *n, const char **root)
+{
+	struct store_token	cur = *tok, par;
+	size_t			k;
+	int			rc;
+
+	if (tok->depth == STORE_DEPTH_UNKNOWN)
+		return (path_walk(txn, tok, near, n, root));
+	*n = (size_t)tok->depth + 1;
+	near[0] = cur.jti;
+	for (k = 1; k < *n && k < PATH_KEEP; k++) {
+		rc = revoked_parent(txn, &cur, tok->cause, cur.depth - 1,
+		    &par);
+		if (rc == -1)
+			return (-1);
+		if (rc == 0) {
+			log_warnx("publish: token %llu: no parent at depth "
+			    "%u, path walked", (unsigned long long)cur.id,
+			    cur.depth - 1);
+			return (path_walk(txn, tok, near, n, root));
+		}
+		cur = par;
+		near[k] = cur.jti;
+	}
+	if (*n <= PATH_KEEP) {
+		*root = near[*n - 1];
+		return (0);
+	}
+	if ((rc = store_peek(txn, tok->root, &par)) != 0)
+		return (-1);
+	*root = par.jti;
+	return (0);
+}
+
+/*
  * Add "depth" and "path" (root first) to message m: the whole path up to
  * PATH_KEEP + 1 hops; past that its first hop and its last PATH_KEEP,
- * and "path_truncated":true.  depth stays exact (within PATH_STEPS).
+ * and "path_truncated":true.  depth stays exact.
  */
 static int
 add_path(struct store_txn *txn, const struct store_token *tok, json_t *m)

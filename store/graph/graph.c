@@ -3,7 +3,7 @@
  * effective statuses up to date (revocation cascade, recomputation).
  *
  * Layout for fast walks: ids are dense uint64 in first-reference order;
- * DB_ST holds 8 bytes of status per id; DB_KIDS holds children as fixed
+ * DB_ST holds 12 bytes of status per id (20 for a revoked descendant); DB_KIDS holds children as fixed
  * 8-byte duplicates, read a page at a time with MDB_GET_MULTIPLE; the
  * ST_KIDS flag spares a lookup for leaves.
  */
@@ -33,16 +33,31 @@ st_read(struct store_txn *t, uint64_t id, struct st *st)
 
 	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_ST], &k, &v))) != 0)
 		return rc;
-	if (v.mv_size != sizeof(*st))
+	return st_load(st, v.mv_data, v.mv_size);
+}
+
+int
+st_load(struct st *st, const void *data, size_t len)
+{
+	memset(st, 0, sizeof(*st));
+	if (len != ST_SIZE_OLD && len != ST_SIZE_SHORT && len != sizeof(*st))
 		return -1;
-	memcpy(st, v.mv_data, sizeof(*st));
+	memcpy(st, data, len);
+	if (len == ST_SIZE_OLD)
+		st->depth = ST_DEPTH_UNKNOWN;
 	return 0;
+}
+
+size_t
+st_size(const struct st *st)
+{
+	return st->root != 0 ? sizeof(*st) : ST_SIZE_SHORT;
 }
 
 int
 st_write(struct store_txn *t, uint64_t id, const struct st *st)
 {
-	return id_put(t, DB_ST, id, st, sizeof(*st));
+	return id_put(t, DB_ST, id, st, st_size(st));
 }
 
 static int	rec_read(struct store_txn *, uint64_t, struct rec *,
@@ -212,6 +227,8 @@ hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
 	if (st->own != STORE_REVOKED) {
 		st->own = STORE_REVOKED;
 		st->cause = cause;
+		st->depth = 0;
+		st->root = 0;
 	}
 	return st_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
 }
@@ -310,6 +327,7 @@ store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
 	int rc;
 
 	memset(tok, 0, sizeof(*tok));
+	t->reads++;
 	if ((rc = st_read(t, id, &st)) != 0 ||
 	    (rc = rec_read(t, id, &r, &p)) != 0)
 		return rc;
@@ -327,6 +345,8 @@ store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
 	tok->own = st.own;
 	tok->rule = st.rule;
 	tok->cause = st.cause;
+	tok->depth = st.depth;
+	tok->root = st.root != 0 ? st.root : id;
 	tok->cycle = (st.flags & ST_CYCLE) != 0;
 	tok->kind = r.kind;
 	tok->uflags = r.uflags;

@@ -351,6 +351,12 @@ store_abort(struct store_txn **tp)
 	*tp = NULL;
 }
 
+uint64_t
+store_txn_reads(const struct store_txn *t)
+{
+	return t->reads;
+}
+
 const char *
 store_strerror(struct store_txn *t)
 {
@@ -760,7 +766,10 @@ count_status(struct store_txn *t, struct store_stats *ss)
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c)) != 0)
 		return st_rc(t, rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		memcpy(&st, v.mv_data, sizeof(st));
+		if (st_load(&st, v.mv_data, v.mv_size) == -1) {
+			mdb_cursor_close(c);
+			return -1;
+		}
 		if (!(st.flags & ST_ISSUED)) {
 			ss->placeholders++;
 			continue;

@@ -32,6 +32,8 @@
 struct store;
 struct store_txn;
 
+#define STORE_DEPTH_UNKNOWN	UINT32_MAX
+
 /* Return codes besides 0 and -1. */
 #define STORE_NOTFOUND	1
 #define STORE_EXISTS	2
@@ -93,6 +95,14 @@ struct store_token {
 	uint8_t		 kind;		/* caller's: access, refresh, ... */
 	uint8_t		 uflags;	/* caller's flags */
 	uint32_t	 cause;		/* if REVOKED: store_cause ref */
+	/*
+	 * If REVOKED: hops from the token the cause revoked itself, along
+	 * the walk that revoked it (STORE_DEPTH_UNKNOWN in a database
+	 * older than this field), and that token's id (id itself at
+	 * depth 0).  A parent at depth - 1 with the same cause exists.
+	 */
+	uint32_t	 depth;
+	uint64_t	 root;
 	int64_t		 iat;
 	int64_t		 nbf;		/* 0: none */
 	int64_t		 exp;
@@ -166,6 +176,11 @@ void		 store_read_end(struct store_txn *);
 int		 store_commit(struct store_txn **tp);
 /* Abort and free; nothing of the transaction is visible.  Accepts NULL. */
 void		 store_abort(struct store_txn **tp);
+/*
+ * Token records read in this transaction so far (store_peek() and
+ * store_get()), for tests of cost.  O(1).
+ */
+uint64_t	 store_txn_reads(const struct store_txn *);
 /* Last LMDB error of the transaction, as text. */
 const char	*store_strerror(struct store_txn *);
 

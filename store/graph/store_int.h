@@ -27,14 +27,28 @@
 #define ST_KIDS		0x02
 #define ST_CYCLE	0x04	/* closed a cycle when issued */
 
-/* The status of a token: 8 bytes, copied in and out (no alignment). */
+/*
+ * The status of a token, copied in and out (no alignment).  depth and
+ * root say how a revoked token was reached, for the path of its
+ * revocation message (SPEC 3) without a walk up: depth hops from the
+ * token its cause revoked itself (the walk's generation), root that
+ * token's id (0: the token itself, depth 0).  Stored in ST_SIZE_SHORT
+ * bytes when root is 0, whole otherwise; a record written before depth
+ * existed has ST_SIZE_OLD bytes and reads as depth ST_DEPTH_UNKNOWN.
+ */
 struct st {
 	uint8_t		 eff;
 	uint8_t		 own;
 	uint8_t		 rule;
 	uint8_t		 flags;
 	uint32_t	 cause;
+	uint32_t	 depth;
+	uint32_t	 pad;
+	uint64_t	 root;
 };
+#define ST_SIZE_OLD	8
+#define ST_SIZE_SHORT	12
+#define ST_DEPTH_UNKNOWN STORE_DEPTH_UNKNOWN
 
 /* The fixed head of a token record; strings follow, NUL-terminated. */
 struct rec {
@@ -91,6 +105,7 @@ struct store_txn {
 	int		 rc;		/* last LMDB error */
 	struct idvec	 revoked;	/* issued tokens newly revoked */
 	struct idvec	 queue;		/* scratch for walks */
+	uint64_t	 reads;		/* token records read (store_peek) */
 };
 
 #define STORE_KEYMAX	511
@@ -111,6 +126,10 @@ void	idset_free(struct idset *);
 int	st_rc(struct store_txn *, int mdbrc);
 int	st_read(struct store_txn *, uint64_t id, struct st *);
 int	st_write(struct store_txn *, uint64_t id, const struct st *);
+/* A DB_ST value into *st (any of its sizes); 0, or -1 if malformed. */
+int	st_load(struct st *, const void *data, size_t len);
+/* The bytes of *st to store (ST_SIZE_SHORT or whole). */
+size_t	st_size(const struct st *);
 int	store_children_count(struct store_txn *, uint64_t id, uint64_t *n);
 int	kids_each(struct store_txn *, uint64_t id, int (*)(void *, uint64_t),
 	    void *);

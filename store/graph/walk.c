@@ -74,6 +74,8 @@ struct cascade {
 	MDB_cursor	*cur;
 	uint32_t	 cause;
 	uint64_t	 count;
+	uint32_t	 depth;		/* of the generation being revoked */
+	uint64_t	 root;		/* the token the cause revoked itself */
 };
 
 /* Mark one child revoked if it is not; queue it for its own children. */
@@ -88,12 +90,17 @@ cascade_kid(void *arg, uint64_t kid)
 
 	if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY)) != 0)
 		return st_rc(c->t, rc) == 0 ? 0 : -1;
-	memcpy(&st, v.mv_data, sizeof(st));
+	if (st_load(&st, v.mv_data, v.mv_size) == -1)
+		return -1;
 	if (st.eff == STORE_REVOKED)
 		return 0;
 	st.eff = STORE_REVOKED;
 	st.cause = c->cause;
-	v.mv_size = sizeof(st);
+	st.depth = c->depth;
+	st.root = c->root;
+	k.mv_size = sizeof(key);	/* MDB_SET_KEY pointed it into the map, */
+	k.mv_data = &key;		/* where a resize moves it */
+	v.mv_size = st_size(&st);
 	v.mv_data = &st;
 	if ((rc = mdb_cursor_put(c->cur, &k, &v, MDB_CURRENT)) != 0)
 		return st_rc(c->t, rc) == 0 ? 0 : -1;
@@ -174,9 +181,10 @@ gather_kid(void *arg, uint64_t kid)
  * each would cost a descent through the B-tree and cache misses.
  */
 static int
-cascade_run(struct store_txn *t, uint32_t cause, uint64_t *count)
+cascade_run(struct store_txn *t, uint64_t root, uint32_t cause,
+    uint64_t *count)
 {
-	struct cascade c = { t, NULL, cause, 0 };
+	struct cascade c = { t, NULL, cause, 0, 0, root };
 	struct idvec gen = { NULL, 0, 0 };
 	size_t i;
 	int rc = 0;
@@ -185,6 +193,7 @@ cascade_run(struct store_txn *t, uint32_t cause, uint64_t *count)
 		return -1;
 	while (rc == 0 && t->queue.n > 0) {
 		gen.n = 0;
+		c.depth++;
 		for (i = 0; rc == 0 && i < t->queue.n; i++)
 			rc = kids_each(t, t->queue.v[i], gather_kid, &gen);
 		t->queue.n = 0;
@@ -220,6 +229,8 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 	}
 	st.eff = st.own = STORE_REVOKED;
 	st.cause = cause;
+	st.depth = 0;
+	st.root = 0;
 	if (st_write(t, id, &st) == -1)
 		return -1;
 	if (nrevoked != NULL)
@@ -231,13 +242,14 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 	t->queue.n = 0;
 	if (idvec_push(&t->queue, id) == -1)
 		return -1;
-	return cascade_run(t, cause, nrevoked);
+	return cascade_run(t, id, cause, nrevoked);
 }
 
 /*
  * The effective status of a token from its own (in *st) and its
  * parents': the most severe; a revoked one takes the first revoked
- * parent's cause unless it is revoked by itself.
+ * parent's cause, one hop deeper than it and the same root, unless it
+ * is revoked by itself (depth 0).
  */
 static int
 compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
@@ -246,13 +258,21 @@ compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
 	int i;
 
 	st->eff = st->own;
+	if (st->own == STORE_REVOKED && st->depth != ST_DEPTH_UNKNOWN) {
+		st->depth = 0;
+		st->root = 0;
+	}
 	for (i = 0; i < STORE_NPARENTS; i++) {
 		if (parent[i] == 0)
 			continue;
 		if (st_read(t, parent[i], &ps) != 0)
 			return -1;
-		if (ps.eff == STORE_REVOKED && st->eff != STORE_REVOKED)
+		if (ps.eff == STORE_REVOKED && st->eff != STORE_REVOKED) {
 			st->cause = ps.cause;
+			st->depth = ps.depth == ST_DEPTH_UNKNOWN ?
+			    ST_DEPTH_UNKNOWN : ps.depth + 1;
+			st->root = ps.root != 0 ? ps.root : parent[i];
+		}
 		if (ps.eff > st->eff)
 			st->eff = ps.eff;
 	}
@@ -481,6 +501,8 @@ index_token(struct store_txn *t, const struct store_put_args *a, uint64_t id,
 		if (m == 1 && st->own != STORE_REVOKED) {
 			st->own = STORE_REVOKED;
 			st->cause = cause;
+			st->depth = 0;
+			st->root = 0;
 		}
 	}
 	return 0;

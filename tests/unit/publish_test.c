@@ -556,7 +556,7 @@ Test(publish, long_chain_messages_bounded, .timeout = 120)
 	struct store_txn	*t = begin(0);
 	char			 jti[257], prev[257], want[257];
 	const void		*data;
-	uint64_t		 seq = 0, root = 0;
+	uint64_t		 seq = 0, root = 0, reads;
 	uint8_t			 kind;
 	size_t			 len;
 	struct msg		*m;
@@ -578,10 +578,20 @@ Test(publish, long_chain_messages_bounded, .timeout = 120)
 	    "logout"), NULL), 0);
 	commit(&t);
 	t = begin(1);
+	reads = store_txn_reads(t);
 	while (store_outbox_next(t, seq, &seq, &kind, &data, &len) == 0)
 		cr_assert_geq(publish_entry(t, kind, data, len, measure,
 		    NULL), 0);
+	reads = store_txn_reads(t) - reads;
 	store_abort(&t);
+	/*
+	 * Linear output: before, each message walked its whole path up
+	 * (about LONG_CHAIN^2 / 2 = 2,000,000 records read); now the store
+	 * keeps each revoked token's depth and root, and a message reads a
+	 * bounded number of records (17 here) whatever its depth.
+	 */
+	cr_expect_leq(reads, 32 * LONG_CHAIN, "%llu records read for %d "
+	    "messages", (unsigned long long)reads, LONG_CHAIN);
 	cr_expect_eq(long_n, LONG_CHAIN, "one message per revoked token");
 	cr_expect_leq(long_max, 16384, "largest message %zu bytes", long_max);
 	cr_assert_eq(nmsgs, 4);
@@ -614,4 +624,63 @@ Test(publish, long_chain_messages_bounded, .timeout = 120)
 	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
 	long_jti(want, 2);
 	cr_expect_str_eq(json_string_value(json_array_get(p, 1)), want);
+}
+
+/*
+ * Depth and root are kept by every way a token gets revoked: a rule's
+ * match is its own root (depth 0), the walk counts generations from
+ * it, and a token issued under a revoked parent later is born one hop
+ * deeper with the same root.  The paths name the rule's match first.
+ */
+Test(publish, path_from_rule_root_and_born_revoked)
+{
+	struct store_txn	*t = begin(0);
+	char			 jti[32], prev[32], hop[6][16];
+	const char		*path[7];
+	uint64_t		 n = 0;
+	struct msg		*m;
+	json_t			*p;
+	int			 i;
+
+	put(t, "t-bad", "bad", NULL, NULL, NULL);
+	snprintf(prev, sizeof(prev), "t-bad");
+	for (i = 1; i <= 20; i++) {
+		snprintf(jti, sizeof(jti), "t-%02d", i);
+		put(t, jti, "u", NULL, NULL, prev);
+		memcpy(prev, jti, sizeof(prev));
+	}
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "bad", 1764380100,
+	    cause(t, "e-sub", "bad", STORE_IDX_SUB, "compromised"), &n), 0);
+	cr_assert_eq(n, 21);
+	commit(&t);
+	t = begin(0);
+	put(t, "t-late", "u", NULL, NULL, "t-20");	/* born revoked */
+	commit(&t);
+	cr_assert_eq(drain(), 22);
+
+	path[0] = "t-bad";
+	for (i = 1; i <= 5; i++) {
+		snprintf(hop[i], sizeof(hop[i]), "t-%02d", i);
+		path[i] = hop[i];
+	}
+	path[6] = NULL;
+	check_path("t-05", path);
+	check_path("t-bad", (const char *const []){ "t-bad", NULL });
+
+	m = find("t-late");
+	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")), 21,
+	    "%s", m->val);
+	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
+	p = json_object_get(m->json, "path");
+	cr_assert_eq(json_array_size(p), 16, "%s", m->val);
+	cr_expect_str_eq(json_string_value(json_array_get(p, 0)), "t-bad");
+	cr_expect_str_eq(json_string_value(json_array_get(p, 15)), "t-late");
+	cr_expect_str_eq(json_string_value(json_array_get(p, 14)), "t-20");
+	cr_expect_str_eq(json_string_value(json_array_get(p, 1)), "t-07");
+	m = find("t-20");
+	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")), 20);
+	cr_expect_str_eq(json_string_value(json_array_get(json_object_get(
+	    m->json, "path"), 0)), "t-bad", "%s", m->val);
 }
