@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "consumers/apply/apply.h"	/* struct apply_msg: what is consumed */
+#include "consumers/sink/sink.h"
 
 struct kafka_mock;
 
@@ -95,15 +96,17 @@ void		 kafka_in_free(struct kafka_in **);
 
 /*
  * The output sink: an idempotent producer.  send copies the message;
- * tag comes back with its delivery report.  send returns 0, 1 to retry
- * later (the local queue is full, or the topic is not known yet: poll,
- * then send again), 2 when the message can never go (too large: it is
- * logged), or -1.
+ * tag comes back with its delivery report, dr(arg, tag, SINK_DELIVERED,
+ * SINK_FAILED or SINK_REJECTED).  send returns SINK_SENT, SINK_FULL to
+ * retry later (the local queue is full, or the topic is not known yet:
+ * poll, then send again), SINK_REFUSED when the message can never go
+ * (too large: it is logged), or -1.  kafka_out_sink() is the same
+ * behind struct sink (consumers/sink/sink.h), for the drain.
  */
 struct kafka_out;
-struct kafka_out *kafka_out_new(const char *brokers,
-		    void (*dr)(void *, uint64_t tag, int ok), void *arg,
-		    char *errbuf, size_t errlen);
+struct kafka_out *kafka_out_new(const char *brokers, sink_report_fn *dr,
+		    void *arg, char *errbuf, size_t errlen);
+struct sink	 kafka_out_sink(struct kafka_out *);
 int		 kafka_out_send(struct kafka_out *, const char *topic,
 		    const void *key, size_t klen, const void *val, size_t vlen,
 		    uint64_t tag);

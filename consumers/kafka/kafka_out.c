@@ -14,7 +14,7 @@
 
 struct kafka_out {
 	rd_kafka_t	*rk;
-	void		(*dr)(void *, uint64_t, int);
+	sink_report_fn	*dr;
 	void		*arg;
 	time_t		 warned;
 };
@@ -29,21 +29,50 @@ static const char *producer_kv[] = {
 	NULL
 };
 
+/*
+ * The broker's answers that sending the same message again cannot
+ * change until an operator does (a topic limit, a policy, an ACL):
+ * SINK_REJECTED.  Any other failure was transient (librdkafka retried
+ * until message.timeout.ms): SINK_FAILED.
+ */
+static int
+delivery_result(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_NO_ERROR:
+		return SINK_DELIVERED;
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		return SINK_REJECTED;
+	default:
+		return SINK_FAILED;
+	}
+}
+
 static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka_out *out = opaque;
+	int result = delivery_result(m->err);
 
 	(void)rk;
 	if (m->err != 0)
-		log_warnx("delivery to %s failed: %s",
-		    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-	out->dr(out->arg, (uint64_t)(uintptr_t)m->_private, m->err == 0);
+		log_warnx("delivery to %s failed: %s (%zu bytes)%s",
+		    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+		    m->len, result == SINK_REJECTED ? ": refused for good" :
+		    "");
+	out->dr(out->arg, (uint64_t)(uintptr_t)m->_private, result);
 }
 
 struct kafka_out *
-kafka_out_new(const char *brokers, void (*dr)(void *, uint64_t, int),
-    void *arg, char *errbuf, size_t errlen)
+kafka_out_new(const char *brokers, sink_report_fn *dr, void *arg,
+    char *errbuf, size_t errlen)
 {
 	struct kafka_out *out;
 	rd_kafka_conf_t *conf;
@@ -139,4 +168,41 @@ kafka_out_free(struct kafka_out **op)
 	rd_kafka_destroy((*op)->rk);
 	free(*op);
 	*op = NULL;
+}
+
+static int
+out_send(void *self, const char *topic, const void *key, size_t klen,
+    const void *val, size_t vlen, uint64_t tag)
+{
+	return kafka_out_send(self, topic, key, klen, val, vlen, tag);
+}
+
+static void
+out_poll(void *self, int timeout_ms)
+{
+	kafka_out_poll(self, timeout_ms);
+}
+
+static int
+out_pending(void *self)
+{
+	return kafka_out_len(self);
+}
+
+static int
+out_fatal(void *self)
+{
+	return kafka_out_fatal(self);
+}
+
+static const struct sink_ops out_ops = {
+	out_send, out_poll, out_pending, out_fatal
+};
+
+struct sink
+kafka_out_sink(struct kafka_out *out)
+{
+	struct sink s = { &out_ops, out };
+
+	return s;
 }

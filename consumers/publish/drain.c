@@ -10,16 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <assert.h>
+
 #include "consumers/apply/apply.h"
-#include "consumers/publish/drain.h"
-#include "consumers/kafka/kafka.h"
 #include "consumers/log/log.h"
+#include "consumers/publish/drain.h"
 #include "consumers/publish/publish.h"
+#include "consumers/sink/sink.h"
 #include "store/graph/store.h"
 
 #define RING		4096
 #define CHUNK		DRAIN_SLICE	/* ids of a cascade per read txn */
 #define STALL_RETRY_S	5		/* a refused message is tried again */
+#define FAIL_RETRY_S	1		/* after a failed delivery */
 #define MAX_INFLIGHT	200000		/* messages */
 
 struct slot {
@@ -33,13 +36,16 @@ struct slot {
 
 struct drain {
 	struct store	*store;
-	struct kafka_out *out;
+	struct sink	 sink;		/* ops NULL: none yet */
 	const char	*topic[PUB_NTOPICS];
 	struct slot	 ring[RING];
 	uint64_t	 head, tail;	/* slots in flight: [head, tail) */
 	uint64_t	 cursor;	/* last seq taken into the ring */
 	uint32_t	 gen;
-	int		 failed;
+	int		 failed;	/* a delivery failed: send again */
+	int		 rejected;	/* one was refused for good */
+	uint64_t	 reject_seq;	/* the first such entry */
+	int		 reject_topic;
 	uint64_t	 inflight;
 	uint64_t	 delivered[PUB_NTOPICS];
 	uint64_t	 waiting;
@@ -52,7 +58,9 @@ struct drain {
 	int		 full;
 	uint64_t	 slice;		/* messages handled in this pump */
 	int		 stalled;	/* a message was refused for good */
-	time_t		 stall_at;	/* when it was last tried */
+	uint64_t	 stall_seq;	/* its entry: none later is sent */
+	time_t		 retry_at;	/* no sending before */
+	int		 fail_s, stall_s;	/* drain_set_retry() */
 };
 
 struct drain *
@@ -68,13 +76,25 @@ drain_new(struct store *store, const char *trev, const char *tviol,
 	d->topic[PUB_VIOLATIONS] = tviol;
 	d->topic[PUB_DLQ] = tdlq;
 	d->gen = 1;
+	d->fail_s = FAIL_RETRY_S;
+	d->stall_s = STALL_RETRY_S;
 	return d;
 }
 
 void
-drain_set_sink(struct drain *d, struct kafka_out *out)
+drain_set_retry(struct drain *d, int fail_s, int stall_s)
 {
-	d->out = out;
+	d->fail_s = fail_s;
+	d->stall_s = stall_s;
+}
+
+void
+drain_set_sink(struct drain *d, const struct sink *sink)
+{
+	if (sink != NULL)
+		d->sink = *sink;
+	else
+		memset(&d->sink, 0, sizeof(d->sink));
 }
 
 void
@@ -94,21 +114,47 @@ drain_free(struct drain **dp)
 }
 
 void
-drain_on_delivery(void *arg, uint64_t tag, int ok)
+drain_on_delivery(void *arg, uint64_t tag, int result)
 {
 	struct drain *d = arg;
 	struct slot *s;
+	int topic = (int)((tag >> 16) & 0xff) % PUB_NTOPICS;
 
 	if (tag == DRAIN_TAG_OTHER || (uint32_t)(tag >> 32) != d->gen)
 		return;
 	s = &d->ring[(tag & 0xffff) % RING];
+	assert(d->inflight > 0 && s->acked < s->sent);
 	d->inflight--;
-	if (!ok) {
+	if (result == SINK_REJECTED && (!d->rejected ||
+	    s->seq < d->reject_seq)) {
+		d->rejected = 1;
+		d->reject_seq = s->seq;
+		d->reject_topic = topic;
+	}
+	if (result != SINK_DELIVERED) {
 		d->failed = 1;
 		return;
 	}
 	s->acked++;
-	d->delivered[((tag >> 16) & 0xff) % PUB_NTOPICS]++;
+	d->delivered[topic]++;
+}
+
+/*
+ * Stop on entry seq: nothing after it is sent until it is delivered
+ * (retire() ends the stall), and it is tried again every STALL_RETRY_S.
+ */
+static void
+stall(struct drain *d, uint64_t seq, int topic, const char *why)
+{
+	if (!d->stalled)
+		log_error("outbox: entry %llu: a %s message was %s; "
+		    "publishing stops here until it is accepted (tried "
+		    "again every %d s); /readyz says output_stalled",
+		    (unsigned long long)seq, d->topic[topic], why,
+		    d->stall_s);
+	d->stalled = 1;
+	d->stall_seq = seq;
+	d->retry_at = time(NULL) + d->stall_s;
 }
 
 static int
@@ -122,34 +168,24 @@ emit(void *arg, int topic, const char *key, size_t klen, const char *val,
 
 	d->last_topic = topic;
 
-	rc = kafka_out_send(d->out, d->topic[topic], key, klen, val, vlen,
-	    tag);
-	if (rc == 1 || rc == -1) {
-		d->full = 1;	/* queue full or not now: retry later */
-		return -1;
-	}
-	if (rc == 2) {
+	rc = d->sink.ops->send(d->sink.self, d->topic[topic], key, klen, val,
+	    vlen, tag);
+	if (rc == SINK_REFUSED) {
 		/*
-		 * Refused for good (too large for the producer or the
-		 * topic): never skipped.  The drain stops on it, as if the
-		 * queue were full, and tries it again every STALL_RETRY_S.
+		 * Refused for good (too large for the producer): never
+		 * skipped.  The drain stops on it, as if the queue were
+		 * full, and tries it again every STALL_RETRY_S.
 		 */
 		if (!d->stalled)
-			log_error("outbox: entry %llu: a %s message (key %.*s) "
-			    "was refused for good (too large for the topic "
-			    "or the producer); publishing stops here until "
-			    "it is accepted; /readyz says output_stalled",
-			    (unsigned long long)d->cur->seq, d->topic[topic],
+			log_warnx("outbox: entry %llu: message key %.*s "
+			    "refused", (unsigned long long)d->cur->seq,
 			    (int)(klen > 256 ? 256 : klen), key ? key : "");
-		d->stalled = 1;
-		d->stall_at = time(NULL);
-		d->full = 1;
-		return -1;
+		stall(d, d->cur->seq, topic, "refused for good by the "
+		    "producer (too large)");
 	}
-	if (d->stalled) {
-		log_info("outbox: entry %llu accepted: publishing again",
-		    (unsigned long long)d->cur->seq);
-		d->stalled = 0;
+	if (rc != SINK_SENT) {
+		d->full = 1;	/* queue full or not now: retry later */
+		return -1;
 	}
 	d->cur->sent++;
 	d->emitted++;
@@ -222,6 +258,8 @@ take_next(struct drain *d, struct slot **sp)
 	uint8_t kind;
 	int rc;
 
+	if (d->stalled && d->cursor >= d->stall_seq)
+		return 0;	/* nothing past a stalled entry */
 	if (store_begin(d->store, 1, &txn) == -1)
 		return -1;
 	rc = store_outbox_next(txn, d->cursor, &seq, &kind, &data, &len);
@@ -245,8 +283,10 @@ fill(struct drain *d)
 	int rc;
 
 	d->full = 0;
-	if (d->stalled && time(NULL) - d->stall_at < STALL_RETRY_S)
+	if (d->retry_at != 0 && time(NULL) < d->retry_at)
 		return 0;
+	d->retry_at = 0;
+	assert(d->head <= d->tail && d->tail - d->head <= RING);
 	for (d->slice = 0; !d->full && d->inflight < MAX_INFLIGHT &&
 	    d->slice < DRAIN_SLICE; d->slice += d->emitted) {
 		s = d->head < d->tail ? &d->ring[(d->tail - 1) % RING] : NULL;
@@ -279,6 +319,11 @@ retire(struct drain *d)
 			store_abort(&txn);
 			return -1;
 		}
+		if (d->stalled && s->seq >= d->stall_seq) {
+			log_info("outbox: entry %llu delivered: publishing "
+			    "again", (unsigned long long)s->seq);
+			d->stalled = 0;
+		}
 		d->head++;
 	}
 	return txn == NULL ? 0 : store_commit(&txn);
@@ -289,21 +334,30 @@ drain_pump(struct drain *d)
 {
 	struct store_txn *txn;
 
-	if (d->out == NULL)
+	if (d->sink.ops == NULL)
 		return 0;
-	kafka_out_poll(d->out, 0);
-	if (kafka_out_fatal(d->out))
+	d->sink.ops->poll(d->sink.self, 0);
+	if (d->sink.ops->fatal(d->sink.self))
+		return -1;
+	if (retire(d) == -1)	/* what was delivered goes, failed or not */
 		return -1;
 	if (d->failed) {
 		if (d->inflight > 0)
 			return 0;
-		log_warnx("outbox: a delivery failed; sending again from "
-		    "the oldest entry");
-		d->failed = 0;
+		if (d->rejected)
+			stall(d, d->reject_seq, d->reject_topic, "refused for "
+			    "good by the broker (too large for the topic, or "
+			    "not allowed)");
+		else {
+			log_warnx("outbox: a delivery failed; sending again "
+			    "from the oldest entry in %d s", d->fail_s);
+			d->retry_at = time(NULL) + d->fail_s;
+		}
+		d->failed = d->rejected = 0;
 		d->gen++;
 		d->head = d->tail = d->cursor = 0;
 	}
-	if (retire(d) == -1 || fill(d) == -1)
+	if (fill(d) == -1)
 		return -1;
 	if (store_begin(d->store, 1, &txn) == 0) {
 		(void)store_outbox_count(txn, &d->waiting);

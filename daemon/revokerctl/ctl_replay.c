@@ -7,17 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "consumers/apply/apply.h"
 #include "consumers/kafka/kafka.h"
 #include "consumers/log/log.h"
+#include "consumers/publish/drain.h"
+#include "consumers/publish/publish.h"
+#include "consumers/sink/sink.h"
 #include "daemon/revokerd/config.h"
 #include "daemon/revokerctl/ctl.h"
 #include "store/graph/store.h"
 
 #define LINE_SLACK	4096	/* read this much past max_event */
 #define DEL_BATCH	10000	/* outbox entries deleted per txn */
+#define STUCK_S		10	/* --publish-to: no progress for this long */
 
 struct replay {
 	struct store	*st;
@@ -306,6 +311,7 @@ replay_summary(struct replay *r, struct store *st)
 struct replay_args {
 	const char	*file;
 	const char	*topic;
+	const char	*publish_to;	/* JSONL file, or NULL */
 	int		 force, keep_outbox, verbose;
 	char		**fwd;		/* the daemon's keys: config_parse() */
 	int		 nfwd;
@@ -347,6 +353,8 @@ replay_own(struct replay_args *a, int argc, char **argv, int *i)
 		dst = &a->file;
 	else if (len == 7 && strncmp(arg, "--topic", 7) == 0)
 		dst = &a->topic;
+	else if (len == 12 && strncmp(arg, "--publish-to", 12) == 0)
+		dst = &a->publish_to;
 	else
 		return 0;
 	if (eq != NULL)
@@ -417,7 +425,64 @@ replay_args_free(struct replay_args *a)
 	a->fwd = NULL;
 }
 
-/* Apply the log, drop the outbox entries it made, print the summary. */
+/*
+ * Publish the whole outbox to the JSONL file path, through the daemon's
+ * drain (the same derivation, order and at-least-once bookkeeping)
+ * with a file sink: each entry is deleted once its lines are flushed.
+ * *lines gets the lines written.  0, or -1 (entries not written stay).
+ */
+static int
+replay_publish(struct store *st, const char *path, const struct config *cfg,
+    uint64_t *lines)
+{
+	struct sink_file *sf;
+	struct drain *d;
+	struct sink sink;
+	uint64_t delivered[PUB_NTOPICS], waiting = 1, last = 0;
+	time_t moved = time(NULL);
+	char err[512];
+	int rc = 0;
+
+	if ((d = drain_new(st, cfg->topic_out, cfg->topic_violations,
+	    cfg->topic_dlq)) == NULL)
+		fatal("replay: out of memory");
+	if ((sf = sink_file_open(path, drain_on_delivery, d, err,
+	    sizeof(err))) == NULL) {
+		drain_free(&d);
+		ctl_fail("replay", "--publish-to %s", err);
+		return -1;
+	}
+	sink = sink_file_sink(sf);
+	drain_set_sink(d, &sink);
+	drain_set_mode(d, cfg->profile);
+	while (rc == 0 && waiting > 0) {
+		if ((rc = drain_pump(d)) == -1)
+			ctl_fail("replay", "--publish-to: store error");
+		drain_counts(d, delivered, &waiting);
+		if (sink_file_lines(sf) != last || waiting == 0) {
+			last = sink_file_lines(sf);
+			moved = time(NULL);
+		} else if (time(NULL) - moved > STUCK_S) {
+			ctl_fail("replay", "--publish-to %s: no progress for "
+			    "%d s (cannot write?)", path, STUCK_S);
+			rc = -1;
+		}
+	}
+	drain_set_sink(d, NULL);
+	if (sink_file_close(&sf) == -1 && rc == 0) {
+		ctl_fail("replay", "--publish-to %s: cannot write it to "
+		    "disk", path);
+		rc = -1;
+	}
+	drain_free(&d);
+	*lines = last;
+	return rc;
+}
+
+/*
+ * Apply the log, then drop the outbox entries it made (or publish the
+ * whole outbox to --publish-to), print the summary.
+ */
 static int
 replay_run(struct replay *r, const struct replay_args *a,
     const struct config *cfg)
@@ -441,6 +506,13 @@ replay_run(struct replay *r, const struct replay_args *a,
 		return ctl_fail("replay", "stopped after %llu events; the "
 		    "batches committed before stay", (unsigned long long)r->n);
 	replay_summary(r, r->st);
+	if (a->publish_to != NULL) {
+		if (replay_publish(r->st, a->publish_to, cfg, &dropped) == -1)
+			return 1;
+		printf("replay: %llu messages written to %s; the outbox is "
+		    "empty\n", (unsigned long long)dropped, a->publish_to);
+		return 0;
+	}
 	if (a->keep_outbox)
 		return 0;
 	if (outbox_drop(r->st, before, &dropped) == -1)

@@ -368,14 +368,14 @@ hook_submit(void *arg, const char *key, const char *payload, size_t len,
 
 /* Delivery reports: /revoke's to its table, the rest to the drain. */
 static void
-on_delivery(void *arg, uint64_t tag, int ok)
+on_delivery(void *arg, uint64_t tag, int result)
 {
 	struct daemon *d = arg;
 
 	if (pending_tag(tag))
-		pending_report(d->revokes, tag, ok);
+		pending_report(d->revokes, tag, result == SINK_DELIVERED);
 	else
-		drain_on_delivery(d->drain, tag, ok);
+		drain_on_delivery(d->drain, tag, result);
 }
 
 static const char *
@@ -392,6 +392,7 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 {
 	const char *topics[4] = { d->cfg.topic_in, d->cfg.topic_out,
 	    d->cfg.topic_violations, d->cfg.topic_dlq };
+	struct sink sink;
 
 	if (d->cfg.brokers == NULL) {
 		d->mock = kafka_mock_start(topics, 4, d->cfg.partitions,
@@ -417,7 +418,8 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 	if ((d->out = kafka_out_new(d->brokers, on_delivery, d, err,
 	    errlen)) == NULL)
 		return -1;
-	drain_set_sink(d->drain, d->out);
+	sink = kafka_out_sink(d->out);
+	drain_set_sink(d->drain, &sink);
 	drain_set_mode(d->drain, d->cfg.profile);
 	if ((d->in = kafka_in_new(d->brokers, d->cfg.topic_in, err,
 	    errlen)) == NULL)

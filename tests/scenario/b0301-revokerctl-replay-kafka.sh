@@ -4,7 +4,9 @@
 # gives the digest of the same log replayed from a file; a second replay
 # from Kafka with --force changes nothing; and revokerd, consuming the
 # same topic, reaches that very state (digest, stats and show read its
-# database while it runs).
+# database while it runs) and publishes the revocations that
+# `revokerctl replay --publish-to FILE` writes for the log (the drain
+# through the JSONL file sink instead of Kafka).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$BUILD/revokerctl" ] || bail "no $BUILD/revokerctl (make first)"
@@ -47,6 +49,27 @@ check_eq "revokerd reached the replayed state" "$want" \
     "$(ctl digest --db "$T/db")"
 check_match "show reads the live database" '^status ' \
     "$(ctl show --db "$T/db" t-0)"
+check "revokerd publishes every revocation" wait_for 60 drained
+revocations "$T/daemon.rev"
 daemon_stop
+
+check "replay --publish-to writes the history's outputs" \
+    ctl replay --db "$T/pub" --file "$T/whole.jsonl" \
+    --publish-to "$T/pub.jsonl"
+python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d["topic"] == "token-revocations":
+        assert d["message"]["type"] == "token.revoked", l
+        assert d["key"] == d["message"]["jti"], l
+        print(d["message"]["jti"])' "$T/pub.jsonl" |
+    sort >"$T/pub.rev"
+check "the file holds revocations" test -s "$T/pub.rev"
+check_eq "one line per revoked token, as revokerd published" \
+    "$(wc -l <"$T/daemon.rev")" "$(wc -l <"$T/pub.rev")"
+check "the same tokens as revokerd published" \
+    cmp -s "$T/pub.rev" <(cut -f2 "$T/daemon.rev" | sort)
+check_match "and the outbox is left empty" 'outbox +0 entries' \
+    "$(ctl stats --db "$T/pub")"
 
 finish
