@@ -6,6 +6,8 @@
 # Usage: scripts/kafka.sh fetch|start|start3|stop|status|log [DIR]
 #        scripts/kafka.sh start-node|kill-node DIR N
 #        scripts/kafka.sh stop-node DIR N [kill]
+#        scripts/kafka.sh create-topic NAME PARTITIONS [DIR]
+#        scripts/kafka.sh topic-config NAME KEY=VALUE[,KEY=VALUE...] [DIR]
 #
 #   fetch   copy the jars named by scripts/kafka/pom.xml (org.apache.kafka:
 #           kafka_2.13 and its runtime dependencies, plus an slf4j->log4j2
@@ -44,7 +46,15 @@
 #           is 3, auto-created) and the broker's default replication
 #           factor, through Kafka's TopicCommand; the broker is
 #           $KAFKA_BOOTSTRAP if set, else the one running in DIR. A JVM
-#           start: about a second.
+#           start: about a second. KAFKA_TOPIC_CONFIG=KEY=VALUE[,...]
+#           creates it with those topic configs (TopicCommand --config),
+#           e.g. max.message.bytes=2048.
+#   topic-config NAME KEY=VALUE[,KEY=VALUE...] [DIR]
+#           alter the configs of an existing topic on the running broker
+#           (the broker found as for create-topic), through Kafka's
+#           ConfigCommand (kafka-configs.sh --alter --add-config), e.g.
+#           max.message.bytes=1048576. The controller has accepted the
+#           change when it returns; the broker applies it a moment later.
 #
 # Environment:
 #   KAFKA_PORT, KAFKA_CONTROLLER_PORT  ports of `start` (default: two free
@@ -55,6 +65,7 @@
 #   KAFKA_START_TIMEOUT   seconds to wait for the broker (default 60)
 #   KAFKA_LOG_LEVEL       broker log level in server.log (default INFO)
 #   KAFKA_JARS            jar folder (default .cache/kafka-jars)
+#   KAFKA_TOPIC_CONFIG    topic configs of create-topic (KEY=VALUE[,...])
 #
 # Broker settings worth knowing when writing tests: num.partitions=3,
 # auto.create.topics.enable=true, every replication factor and min ISR 1,
@@ -72,6 +83,7 @@ JARS=${KAFKA_JARS:-$ROOT/.cache/kafka-jars}
 MAIN_SERVER=kafka.Kafka
 MAIN_STORAGE=kafka.tools.StorageTool
 MAIN_TOPICS=org.apache.kafka.tools.TopicCommand
+MAIN_CONFIGS=org.apache.kafka.tools.ConfigCommand
 TOOLS_LOG4J=$ROOT/scripts/kafka/log4j2-tools.properties
 
 prog=kafka.sh
@@ -344,22 +356,60 @@ cmd_status() {
 	return 1
 }
 
+# tool_addr DIR: the broker of the admin tools: $KAFKA_BOOTSTRAP if set,
+# else the one running in DIR (exit 1 if none).
+tool_addr() {
+	if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then
+		echo "$KAFKA_BOOTSTRAP"
+	else
+		cmd_status "$1"
+	fi
+}
+
+# check_configs WHAT LIST: LIST is KEY=VALUE[,KEY=VALUE...].
+check_configs() {
+	local kv kvs
+	[ -n "$2" ] || die "$1: no KEY=VALUE"
+	IFS=, read -ra kvs <<<"$2"
+	for kv in "${kvs[@]}"; do
+		case "$kv" in
+		[a-z]*=?*) ;;
+		*) die "$1: '$kv' is no KEY=VALUE" ;;
+		esac
+	done
+}
+
 cmd_create_topic() {
-	local name=$1 parts=$2 dir=$3 addr
+	local name=$1 parts=$2 dir=$3 addr conf=${KAFKA_TOPIC_CONFIG:-} kv
+	local args=() kvs
 	case "$parts" in
 	'' | *[!0-9]*) die "create-topic: partitions must be a number" ;;
 	esac
-	if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then
-		addr=$KAFKA_BOOTSTRAP
-	else
-		addr=$(cmd_status "$dir") || exit 1
+	if [ -n "$conf" ]; then
+		check_configs "create-topic: KAFKA_TOPIC_CONFIG" "$conf"
+		IFS=, read -ra kvs <<<"$conf"
+		for kv in "${kvs[@]}"; do args+=(--config "$kv"); done
 	fi
+	addr=$(tool_addr "$dir") || exit 1
 	cmd_fetch
-	step "create topic $name ($MAIN_TOPICS)"
+	step "create topic $name ($MAIN_TOPICS${conf:+, $conf})"
 	java -Xmx128m -Dlog4j2.configurationFile="$TOOLS_LOG4J" \
 	    -cp "$JARS/*" "$MAIN_TOPICS" --bootstrap-server "$addr" \
-	    --create --topic "$name" --partitions "$parts" >/dev/null ||
-	    fail "$MAIN_TOPICS --create --topic $name"
+	    --create --topic "$name" --partitions "$parts" "${args[@]}" \
+	    >/dev/null || fail "$MAIN_TOPICS --create --topic $name"
+}
+
+cmd_topic_config() {
+	local name=$1 conf=$2 dir=$3 addr
+	check_configs topic-config "$conf"
+	addr=$(tool_addr "$dir") || exit 1
+	cmd_fetch
+	step "alter topic $name: $conf ($MAIN_CONFIGS)"
+	java -Xmx128m -Dlog4j2.configurationFile="$TOOLS_LOG4J" \
+	    -cp "$JARS/*" "$MAIN_CONFIGS" --bootstrap-server "$addr" \
+	    --entity-type topics --entity-name "$name" --alter \
+	    --add-config "$conf" >/dev/null ||
+	    fail "$MAIN_CONFIGS --alter --entity-name $name --add-config $conf"
 }
 
 # ---- three nodes (start3) -------------------------------------------------
@@ -672,10 +722,15 @@ kill-node)
 create-topic)
 	[ $# -ge 3 ] || die "usage: $0 create-topic NAME PARTITIONS [DIR]"
 	cmd_create_topic "$2" "$3" "${4:-$ROOT/build/kafka}" ;;
+topic-config)
+	[ $# -ge 3 ] && [ $# -le 4 ] ||
+	    die "usage: $0 topic-config NAME KEY=VALUE[,KEY=VALUE...] [DIR]"
+	cmd_topic_config "$2" "$3" "${4:-$ROOT/build/kafka}" ;;
 *)
 	echo "usage: $0 fetch|start|start3|stop|status|log [DIR]" >&2
 	echo "       $0 start-node|kill-node DIR N" >&2
 	echo "       $0 stop-node DIR N [kill]" >&2
 	echo "       $0 create-topic NAME PARTITIONS [DIR]" >&2
+	echo "       $0 topic-config NAME KEY=VALUE[,KEY=VALUE...] [DIR]" >&2
 	exit 2 ;;
 esac
