@@ -20,13 +20,15 @@
 
 #define PATH_STEPS	(1 << 16) /* bound of the walk up to the target */
 #define PATH_KEEP	15	/* hops kept next to the token (SPEC 3) */
+#define MSG_MAX		16384	/* bytes of a revocation message (SPEC 3) */
 /*
  * So a revocation message holds at most 16 path entries and eight more
  * strings (iss, jti, sub, client_id, the cause's event, target, reason
  * and the id), each bounded by the decoder (EV_STR_MAX): about 6 KiB
- * of printable text (7 with a 1 KiB reason), under 16 KiB unless most
- * bytes need escaping.  A
- * message the broker refuses anyway stalls the drain (drain.h).
+ * of printable text (7 with a 1 KiB reason).  Strings full of control
+ * characters (6 bytes each once escaped) could pass MSG_MAX: fit()
+ * then keeps fewer hops and cuts the reason.  A message the broker
+ * refuses anyway stalls the drain (drain.h).
  */
 #define JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER)
 
@@ -299,6 +301,49 @@ fail:
 	return (-1);
 }
 
+/*
+ * Render revocation m within MSG_MAX bytes: as it is when it fits (any
+ * printable content does); else with its path cut to the first hop and
+ * the token ("path_truncated"), then with the cause's reason cut in
+ * half on a character boundary until it fits.  Without the reason and
+ * with two hops a message is at most 12 KiB escaped, so this ends, in
+ * at most 12 renderings.  NULL on out of memory.
+ */
+static char *
+fit(json_t *m)
+{
+	json_t		*path, *cause;
+	const char	*r;
+	char		*s, *cut;
+	size_t		 n;
+
+	if ((s = json_dumps(m, JSON_FLAGS)) == NULL || strlen(s) <= MSG_MAX)
+		return (s);
+	path = json_object_get(m, "path");
+	while (json_array_size(path) > 2)
+		if (json_array_remove(path, 1) == -1)
+			break;
+	if (json_object_set_new(m, "path_truncated", json_true()) == -1)
+		return (s);
+	cause = json_object_get(m, "cause");
+	for (;;) {
+		free(s);
+		if ((s = json_dumps(m, JSON_FLAGS)) == NULL ||
+		    strlen(s) <= MSG_MAX)
+			return (s);
+		r = json_string_value(json_object_get(cause, "reason"));
+		if (r == NULL || *r == '\0')
+			return (s);	/* cannot be: see above */
+		n = utf8_prefix(r, strlen(r) / 2);
+		if ((cut = strndup(r, n)) == NULL) {
+			free(s);
+			return (NULL);
+		}
+		(void)json_object_set_new(cause, "reason", jstr(cut));
+		free(cut);
+	}
+}
+
 /* Render m and hand it to emit under key "jti" of m; 0 or -1. */
 static int
 emit_json(json_t *m, int topic, publish_emit emit, void *arg)
@@ -308,7 +353,8 @@ emit_json(json_t *m, int topic, publish_emit emit, void *arg)
 	int		 rc;
 
 	key = json_string_value(json_object_get(m, "jti"));
-	if ((s = json_dumps(m, JSON_FLAGS)) == NULL)
+	s = topic == PUB_REVOCATIONS ? fit(m) : json_dumps(m, JSON_FLAGS);
+	if (s == NULL)
 		return (-1);
 	rc = emit(arg, topic, key, key != NULL ? strlen(key) : 0, s,
 	    strlen(s));

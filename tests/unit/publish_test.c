@@ -684,3 +684,110 @@ Test(publish, path_from_rule_root_and_born_revoked)
 	cr_expect_str_eq(json_string_value(json_array_get(json_object_get(
 	    m->json, "path"), 0)), "t-bad", "%s", m->val);
 }
+
+/* --- 16 KiB whatever the content --- */
+
+#define CTL_CHAIN	20
+
+static size_t	 ctl_max;
+static long	 ctl_n, ctl_truncated, ctl_bad;
+
+/* Every message valid JSON, its path's ends the root and the token. */
+static int
+ctl_measure(void *arg, int topic, const char *key, size_t klen,
+    const char *val, size_t vlen)
+{
+	json_t	*j, *p;
+	size_t	 n;
+
+	(void)arg, (void)topic;
+	ctl_n++;
+	if (vlen > ctl_max)
+		ctl_max = vlen;
+	if ((j = json_loadb(val, vlen, 0, NULL)) == NULL) {
+		ctl_bad++;
+		return (0);
+	}
+	p = json_object_get(j, "path");
+	n = json_array_size(p);
+	if (n == 0 || strlen(json_string_value(json_array_get(p, n - 1))) !=
+	    klen || memcmp(json_string_value(json_array_get(p, n - 1)), key,
+	    klen) != 0 || strncmp(json_string_value(json_array_get(p, 0)),
+	    "\x01\x01", 2) != 0 || json_string_value(json_array_get(p,
+	    0))[strlen(json_string_value(json_array_get(p, 0))) - 1] != '0')
+		ctl_bad++;
+	ctl_truncated += json_is_true(json_object_get(j, "path_truncated"));
+	json_decref(j);
+	return (0);
+}
+
+/*
+ * Strings made of control characters are 6 bytes each once escaped:
+ * with a 256-byte iss, jti, sub and client_id, a 1 KiB reason and a
+ * path of 16 such jtis, a message would be about 40 KiB.  It stays
+ * within 16 KiB (SPEC 3): fewer hops, then a shorter reason.
+ */
+Test(publish, control_characters_still_16k)
+{
+	struct store_txn	*t = begin(0);
+	struct store_token	 tok;
+	struct store_put_args	 a;
+	struct store_cause	 c;
+	char			 iss[257], jti[257], prev[257], sub[257];
+	char			 reason[1025], ev[129];
+	const void		*data;
+	uint64_t		 id, root = 0, seq = 0;
+	uint32_t		 ref;
+	uint8_t			 kind;
+	size_t			 len;
+	int			 i;
+
+	memset(iss, '\x03', 256), iss[256] = '\0';
+	memset(sub, '\x02', 256), sub[256] = '\0';
+	memset(reason, '\x04', 1024), reason[1024] = '\0';
+	memset(ev, '\x05', 128), ev[128] = '\0';
+	for (i = 0; i < CTL_CHAIN; i++) {
+		memset(jti, '\x01', 256);
+		snprintf(jti + 248, 9, "%08d", i);
+		memset(&tok, 0, sizeof(tok));
+		memset(&a, 0, sizeof(a));
+		tok.iss = iss;
+		tok.jti = jti;
+		tok.sub = sub;
+		tok.client_id = sub;
+		tok.iat = 1764380000;
+		tok.exp = 1764380900;
+		if (i > 0)
+			cr_assert_eq(store_ref(t, iss, prev,
+			    &tok.parent[STORE_PARENT_PREVIOUS]), 0);
+		a.tok = &tok;
+		cr_assert_eq(store_put(t, &a, &id), 0);
+		if (i == 0)
+			root = id;
+		memcpy(prev, jti, sizeof(prev));
+	}
+	commit(&t);
+	t = begin(0);
+	memset(&c, 0, sizeof(c));
+	memset(jti, '\x01', 256);
+	snprintf(jti + 248, 9, "%08d", 0);
+	c.event_id = ev;
+	c.reason = reason;
+	c.iss = iss;
+	c.target = jti;
+	c.target_kind = STORE_TGT_JTI;
+	c.time = 1764380100;
+	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
+	cr_assert_eq(store_revoke(t, root, ref, NULL), 0);
+	commit(&t);
+	t = begin(1);
+	while (store_outbox_next(t, seq, &seq, &kind, &data, &len) == 0)
+		cr_assert_geq(publish_entry(t, kind, data, len, ctl_measure,
+		    NULL), 0);
+	store_abort(&t);
+	cr_expect_eq(ctl_n, CTL_CHAIN);
+	cr_expect_eq(ctl_bad, 0, "valid JSON, path from the root to the "
+	    "token");
+	cr_expect_leq(ctl_max, 16384, "largest message %zu bytes", ctl_max);
+	cr_expect_geq(ctl_truncated, CTL_CHAIN - 2, "cut to fit");
+}
