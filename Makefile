@@ -72,12 +72,13 @@ run:
 	@$(MAKE) --no-print-directory all
 	@scripts/run-dev.sh $(BUILD)
 
-# make test: packages, build, unit tests (plain, then under ASan+UBSan),
+# make test: packages, build, lint (scripts/lint.py), unit tests (plain, then under ASan+UBSan),
 # each fuzz target for a bounded time (FUZZ_SECONDS, 15), then the
 # scenarios against a real Kafka broker.
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory asan-unit
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} scripts/fuzz.sh

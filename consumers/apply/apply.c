@@ -127,15 +127,16 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 	    &id)) != STORE_NOTFOUND) {
 		if (rc == -1)
 			return -1;
-		*reason = event_reason_name(EV_R_DUP_HASH);	/* the first token keeps it */
+		/* the first token keeps the hash */
+		*reason = event_reason_name(EV_R_DUP_HASH);
 		return APPLY_DLQ;
 	}
 	if (parent_ids(txn, ev, pid) == -1 ||
-	    pviews_load(txn, pid, pv, pp) == -1)
+	    pview_load_all(txn, pid, pv, pp) == -1)
 		return -1;
 	profile_check(&a->pcfg, &ev->tok, ev->is_exchange, pp,
 	    ev->tok.has_iat ? ev->tok.iat : ev->time, &res);
-	pviews_free(pv);
+	pview_free_all(pv);
 	if ((claims = event_claims(ev, &clen)) == NULL)
 		return -1;
 	fill_token(ev, &res, pid, &st);
@@ -154,10 +155,10 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 		    EV_R_DUP_JTI : EV_R_DUP_HASH);
 		return APPLY_DLQ;
 	}
-	if (rc != 0 || violations_emit(a, txn, ev->id, id, &res) == -1 ||
-	    cycle_check(a, txn, ev->id, id) == -1)
+	if (rc != 0 || apply_violations_emit(a, txn, ev->id, id, &res) == -1 ||
+	    apply_cycle_check(a, txn, ev->id, id) == -1)
 		return -1;
-	return recheck_children(a, txn, ev->id, id);
+	return apply_recheck_children(a, txn, ev->id, id);
 }
 
 static int
@@ -289,8 +290,9 @@ apply_message(struct apply *a, struct store_txn *txn,
 		if (reason == NULL)
 			reason = "invalid";
 		why = rc == APPLY_UNPROCESSABLE ? a->why : detail;
-		log_event_dead(m, ev.id, reason, why, rc == APPLY_UNPROCESSABLE);
-		if (dlq_emit(txn, m, reason, why) == -1)
+		log_event_dead(m, ev.id, reason, why,
+		    rc == APPLY_UNPROCESSABLE);
+		if (apply_dlq_emit(txn, m, reason, why) == -1)
 			rc = store_result(txn);
 	}
 	event_clear(&ev);

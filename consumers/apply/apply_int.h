@@ -15,7 +15,7 @@ struct apply {
 	struct apply_config	 cfg;
 	struct profile_config	 pcfg;
 	struct apply_counts	 counts;
-	char			 why[160];	/* why an event is unprocessable */
+	char			 why[160];	/* why unprocessable */
 };
 
 /* A stored parent as the profile sees it; json owns tok's strings. */
@@ -25,20 +25,21 @@ struct pview {
 	void			*json;
 };
 
-int	pviews_load(struct store_txn *, const uint64_t *pid,
+int	pview_load_all(struct store_txn *, const uint64_t *pid,
 	    struct pview pv[EV_NPARENTS],
 	    struct profile_parent pp[EV_NPARENTS]);
-void	pviews_free(struct pview pv[EV_NPARENTS]);
+void	pview_free_all(struct pview pv[EV_NPARENTS]);
 
 /* Outbox writers (outputs.c). */
-int	violations_emit(struct apply *, struct store_txn *,
+int	apply_violations_emit(struct apply *, struct store_txn *,
 	    const char *event_id, uint64_t id, const struct profile_result *);
-int	cycle_check(struct apply *, struct store_txn *, const char *event_id,
+int	apply_cycle_check(struct apply *, struct store_txn *,
+    const char *event_id,
 	    uint64_t id);
-int	recheck_children(struct apply *, struct store_txn *,
+int	apply_recheck_children(struct apply *, struct store_txn *,
 	    const char *event_id, uint64_t id);
 /* The dead letter of m; detail ("" or NULL: none) beside the reason. */
-int	dlq_emit(struct store_txn *, const struct apply_msg *,
+int	apply_dlq_emit(struct store_txn *, const struct apply_msg *,
 	    const char *reason, const char *detail);
 
 #endif

@@ -70,14 +70,15 @@ violation_one(struct apply *a, struct store_txn *txn, const char *event_id,
 }
 
 int
-violations_emit(struct apply *a, struct store_txn *txn, const char *event_id,
+apply_violations_emit(struct apply *a, struct store_txn *txn,
+    const char *event_id,
     uint64_t id, const struct profile_result *res)
 {
 	size_t i;
 
 	for (i = 0; i < res->nviol; i++) {
 		if (res->viol[i].by_revocation)
-			continue;	/* publish.c sends it with the cascade */
+			continue;	/* publish.c: with the cascade */
 		if (violation_one(a, txn, event_id, id, &res->viol[i]) == -1)
 			return -1;
 	}
@@ -91,7 +92,7 @@ violations_emit(struct apply *a, struct store_txn *txn, const char *event_id,
  * Publish the violation unless the profile is off.
  */
 int
-cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
+apply_cycle_check(struct apply *a, struct store_txn *txn, const char *event_id,
     uint64_t id)
 {
 	struct store_token tok;
@@ -168,7 +169,7 @@ recheck_one(struct apply *a, struct store_txn *txn, const char *event_id,
 		return 0;
 	if (event_claims_parse(c.claims, c.claims_len, &ct, &json) == -1)
 		return -1;
-	if (pviews_load(txn, c.parent, pv, pp) == -1)
+	if (pview_load_all(txn, c.parent, pv, pp) == -1)
 		goto fail;
 	profile_check(&a->pcfg, &ct, c.uflags & UF_EXCHANGE, pp, c.iat,
 	    &after);
@@ -179,7 +180,7 @@ recheck_one(struct apply *a, struct store_txn *txn, const char *event_id,
 		}
 	profile_check(&a->pcfg, &ct, c.uflags & UF_EXCHANGE, pp, c.iat,
 	    &before);
-	pviews_free(pv);
+	pview_free_all(pv);
 	cycle = c.rule == RULE_PARENT_CYCLE || c.rule == STORE_RULE_CYCLE;
 	for (i = 0, rc = 0; i < after.nviol && rc == 0; i++)
 		if (!after.viol[i].by_revocation &&
@@ -195,7 +196,7 @@ fail:
 }
 
 int
-recheck_children(struct apply *a, struct store_txn *txn,
+apply_recheck_children(struct apply *a, struct store_txn *txn,
     const char *event_id, uint64_t id)
 {
 	struct { uint64_t *v; size_t n, cap; } ids = { NULL, 0, 0 };
@@ -256,7 +257,8 @@ b64_string(const unsigned char *p, size_t n)
  * DLQ_PAYLOAD_MAX is cut there and marked "truncated".
  */
 int
-dlq_emit(struct store_txn *txn, const struct apply_msg *m, const char *reason,
+apply_dlq_emit(struct store_txn *txn, const struct apply_msg *m,
+    const char *reason,
     const char *detail)
 {
 	size_t n = m->len > DLQ_PAYLOAD_MAX ? DLQ_PAYLOAD_MAX : m->len;

@@ -40,7 +40,7 @@ parent_view(struct store_txn *txn, uint64_t pid, struct pview *pv)
 }
 
 void
-pviews_free(struct pview pv[EV_NPARENTS])
+pview_free_all(struct pview pv[EV_NPARENTS])
 {
 	int i;
 
@@ -51,16 +51,16 @@ pviews_free(struct pview pv[EV_NPARENTS])
 }
 
 int
-pviews_load(struct store_txn *txn, const uint64_t *pid,
+pview_load_all(struct store_txn *txn, const uint64_t *pid,
     struct pview pv[EV_NPARENTS], struct profile_parent pp[EV_NPARENTS])
 {
 	int i;
 
 	for (i = 0; i < EV_NPARENTS; i++)
-		pv[i].json = NULL;	/* pviews_free of a partial load */
+		pv[i].json = NULL;	/* pview_free_all of a partial load */
 	for (i = 0; i < EV_NPARENTS; i++) {
 		if (parent_view(txn, pid[i], &pv[i]) == -1) {
-			pviews_free(pv);
+			pview_free_all(pv);
 			return -1;
 		}
 		pp[i] = pv[i].p;

@@ -65,14 +65,14 @@ dec_fail(struct dec *d, const char *reason, const char *fmt, ...)
 
 	d->reason = reason;
 	if (d->errlen == 0)
-		return (-1);
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(d->errbuf, d->errlen, fmt, ap);
 	va_end(ap);
 	/* A truncated detail is still useful; only an error empties it. */
 	if (n < 0)
 		d->errbuf[0] = '\0';
-	return (-1);
+	return -1;
 }
 
 /* dec_fail() with the path "pre.key: " in front; -1. */
@@ -89,8 +89,8 @@ fail_at(struct dec *d, const char *reason, const char *pre, const char *key,
 	va_end(ap);
 	if (n < 0)
 		what[0] = '\0';
-	return (dec_fail(d, reason, "%s%s%s: %s", pre,
-	    *pre != '\0' && *key != '\0' ? "." : "", key, what));
+	return dec_fail(d, reason, "%s%s%s: %s", pre,
+	    *pre != '\0' && *key != '\0' ? "." : "", key, what);
 }
 
 /* Copy at most EV_SHOW bytes of s into out[EV_SHOW + 1], printable only. */
@@ -102,7 +102,7 @@ show(const char *s, char *out)
 	for (i = 0; i < EV_SHOW && s[i] != '\0'; i++)
 		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
 	out[i] = '\0';
-	return (out);
+	return out;
 }
 
 /* The string value v of member pre.key, of min..max bytes; 0 or -1. */
@@ -113,13 +113,13 @@ str_value(struct dec *d, json_t *v, const char *pre, const char *key,
 	size_t	n;
 
 	if (!json_is_string(v))
-		return (fail_at(d, R_BAD, pre, key, "must be a string"));
+		return fail_at(d, R_BAD, pre, key, "must be a string");
 	n = json_string_length(v);
 	if (n < min || n > max)
-		return (fail_at(d, R_BAD, pre, key, "must be %zu..%zu bytes",
-		    min, max));
+		return fail_at(d, R_BAD, pre, key, "must be %zu..%zu bytes",
+		    min, max);
 	*out = json_string_value(v);
-	return (0);
+	return 0;
 }
 
 /* String member key of obj; *out NULL when absent and optional. */
@@ -132,10 +132,10 @@ get_str(struct dec *d, json_t *obj, const char *pre, const char *key,
 	*out = NULL;
 	if ((v = json_object_get(obj, key)) == NULL) {
 		if (required)
-			return (fail_at(d, R_MISSING, pre, key, "missing"));
-		return (0);
+			return fail_at(d, R_MISSING, pre, key, "missing");
+		return 0;
 	}
-	return (str_value(d, v, pre, key, min, max, out));
+	return str_value(d, v, pre, key, min, max, out);
 }
 
 /*
@@ -153,19 +153,19 @@ get_int(struct dec *d, json_t *obj, const char *pre, const char *key,
 		*has = 0;
 	if ((v = json_object_get(obj, key)) == NULL) {
 		if (required)
-			return (fail_at(d, R_MISSING, pre, key, "missing"));
-		return (0);
+			return fail_at(d, R_MISSING, pre, key, "missing");
+		return 0;
 	}
 	if (!json_is_integer(v))
-		return (fail_at(d, R_BAD, pre, key, "must be an integer"));
+		return fail_at(d, R_BAD, pre, key, "must be an integer");
 	i = json_integer_value(v);
 	if (i < 0 || i > EV_TIME_MAX)
-		return (fail_at(d, R_BAD, pre, key, "out of range 0..%lld",
-		    (long long)EV_TIME_MAX));
+		return fail_at(d, R_BAD, pre, key, "out of range 0..%lld",
+		    (long long)EV_TIME_MAX);
 	*out = (int64_t)i;
 	if (has != NULL)
 		*has = 1;
-	return (0);
+	return 0;
 }
 
 /* An object member key of obj: -1 if present and not an object. */
@@ -175,24 +175,24 @@ get_obj(struct dec *d, json_t *obj, const char *pre, const char *key,
 {
 	*out = json_object_get(obj, key);
 	if (*out != NULL && !json_is_object(*out))
-		return (fail_at(d, R_BAD, pre, key, "must be an object"));
-	return (0);
+		return fail_at(d, R_BAD, pre, key, "must be an object");
+	return 0;
 }
 
 static int
 b64url_val(int c)
 {
 	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
+		return c - 'A';
 	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
+		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
+		return c - '0' + 52;
 	if (c == '-')
-		return (62);
+		return 62;
 	if (c == '_')
-		return (63);
-	return (-1);
+		return 63;
+	return -1;
 }
 
 /* Strict base64url without padding of exactly 32 bytes; 0 or -1. */
@@ -204,10 +204,10 @@ b64url_hash(const char *s, size_t n, uint8_t out[32])
 	int		bits = 0, v;
 
 	if (n != EV_HASH_B64)
-		return (-1);
+		return -1;
 	for (i = 0; i < n; i++) {
 		if ((v = b64url_val((unsigned char)s[i])) < 0)
-			return (-1);
+			return -1;
 		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;
 		if (bits >= 8) {
@@ -217,8 +217,8 @@ b64url_hash(const char *s, size_t n, uint8_t out[32])
 	}
 	/* 43 * 6 = 258 bits: the 2 left over must be zero (canonical). */
 	if ((acc & ((1u << bits) - 1)) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 static int
@@ -227,15 +227,15 @@ decode_hash(struct dec *d, json_t *obj, struct ev_token *tok)
 	const char	*s;
 
 	if (get_str(d, obj, "token", "hash", 0, SIZE_MAX, 0, &s) == -1)
-		return (-1);
+		return -1;
 	if (s == NULL)
-		return (0);
+		return 0;
 	if (b64url_hash(s, strlen(s), tok->hash) == -1)
-		return (fail_at(d, R_BAD, "token", "hash", "must be base64url "
+		return fail_at(d, R_BAD, "token", "hash", "must be base64url "
 		    "without padding of 32 bytes (%d characters)",
-		    EV_HASH_B64));
+		    EV_HASH_B64);
 	tok->has_hash = 1;
-	return (0);
+	return 0;
 }
 
 /* "kind" (event) or "token_type" (claims blob); default access. */
@@ -251,15 +251,15 @@ decode_kind(struct dec *d, json_t *obj, const char *pre, int blob, int *kind)
 
 	*kind = EV_KIND_ACCESS;
 	if (get_str(d, obj, pre, key, 1, EV_STR_MAX, 0, &s) == -1)
-		return (-1);
+		return -1;
 	if (s == NULL || strcmp(s, names[blob][0]) == 0)
-		return (0);
+		return 0;
 	if (strcmp(s, names[blob][1]) == 0) {
 		*kind = EV_KIND_REFRESH;
-		return (0);
+		return 0;
 	}
-	return (fail_at(d, R_BAD, pre, key, "must be \"%s\" or \"%s\"",
-	    names[blob][0], names[blob][1]));
+	return fail_at(d, R_BAD, pre, key, "must be \"%s\" or \"%s\"",
+	    names[blob][0], names[blob][1]);
 }
 
 /* "aud": a string, or an array of 1..EV_MAX_AUD strings. */
@@ -272,28 +272,28 @@ decode_aud(struct dec *d, json_t *obj, const char *pre, struct ev_token *tok)
 	int	 n;
 
 	if ((v = json_object_get(obj, "aud")) == NULL)
-		return (0);
+		return 0;
 	if (json_is_string(v)) {
 		tok->naud = 1;
-		return (str_value(d, v, pre, "aud", 1, EV_STR_MAX,
-		    &tok->aud[0]));
+		return str_value(d, v, pre, "aud", 1, EV_STR_MAX,
+		    &tok->aud[0]);
 	}
 	if (!json_is_array(v))
-		return (fail_at(d, R_BAD, pre, "aud",
-		    "must be a string or an array of strings"));
+		return fail_at(d, R_BAD, pre, "aud",
+		    "must be a string or an array of strings");
 	if (json_array_size(v) == 0 || json_array_size(v) > EV_MAX_AUD)
-		return (fail_at(d, R_BAD, pre, "aud",
-		    "must hold 1..%d strings", EV_MAX_AUD));
+		return fail_at(d, R_BAD, pre, "aud",
+		    "must hold 1..%d strings", EV_MAX_AUD);
 	json_array_foreach(v, i, e) {
 		n = snprintf(key, sizeof(key), "aud[%zu]", i);
 		if (n < 0 || (size_t)n >= sizeof(key))
-			return (fail_at(d, R_BAD, pre, "aud", "bad element"));
+			return fail_at(d, R_BAD, pre, "aud", "bad element");
 		if (str_value(d, e, pre, key, 1, EV_STR_MAX,
 		    &tok->aud[i]) == -1)
-			return (-1);
+			return -1;
 	}
 	tok->naud = json_array_size(v);
-	return (0);
+	return 0;
 }
 
 /* An act level or a may_act object at path pre: optional sub and iss. */
@@ -301,11 +301,11 @@ static int
 decode_party(struct dec *d, json_t *v, const char *pre, struct ev_party *p)
 {
 	if (!json_is_object(v))
-		return (fail_at(d, R_BAD, pre, "", "must be an object"));
+		return fail_at(d, R_BAD, pre, "", "must be an object");
 	if (get_str(d, v, pre, "sub", 1, EV_STR_MAX, 0, &p->sub) == -1 ||
 	    get_str(d, v, pre, "iss", 1, EV_STR_MAX, 0, &p->iss) == -1)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The path of act level i (0: outermost) in path[EV_PATH_MAX]. */
@@ -322,8 +322,8 @@ act_path(char *path, const char *pre, size_t i)
 		n = snprintf(path, EV_PATH_MAX, "%s%sact(x%zu)", pre, dot,
 		    i + 1);
 	if (n < 0 || n >= EV_PATH_MAX)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The act chain, outermost first, at most EV_MAX_ACT levels. */
@@ -336,15 +336,15 @@ decode_act(struct dec *d, json_t *obj, const char *pre, struct ev_token *tok)
 	for (v = json_object_get(obj, "act"); v != NULL;
 	    v = json_object_get(v, "act")) {
 		if (tok->nact == EV_MAX_ACT)
-			return (fail_at(d, R_BAD, pre, "act",
-			    "nests deeper than %d levels", EV_MAX_ACT));
+			return fail_at(d, R_BAD, pre, "act",
+			    "nests deeper than %d levels", EV_MAX_ACT);
 		if (act_path(path, pre, tok->nact) == -1)
-			return (fail_at(d, R_BAD, pre, "act", "bad path"));
+			return fail_at(d, R_BAD, pre, "act", "bad path");
 		if (decode_party(d, v, path, &tok->act[tok->nact]) == -1)
-			return (-1);
+			return -1;
 		tok->nact++;
 	}
-	return (0);
+	return 0;
 }
 
 static int
@@ -356,12 +356,12 @@ decode_may_act(struct dec *d, json_t *obj, const char *pre,
 	int	 n;
 
 	if ((v = json_object_get(obj, "may_act")) == NULL)
-		return (0);
+		return 0;
 	n = snprintf(path, sizeof(path), "%s%smay_act", pre, *pre ? "." : "");
 	if (n < 0 || (size_t)n >= sizeof(path))
-		return (fail_at(d, R_BAD, pre, "may_act", "path too long"));
+		return fail_at(d, R_BAD, pre, "may_act", "path too long");
 	tok->has_may_act = 1;
-	return (decode_party(d, v, path, &tok->may_act));
+	return decode_party(d, v, path, &tok->may_act);
 }
 
 /*
@@ -380,15 +380,15 @@ decode_token(struct dec *d, json_t *obj, const char *pre, int blob,
 	    decode_aud(d, obj, pre, tok) == -1 ||
 	    get_str(d, obj, pre, "scope", 0, EV_SCOPE_MAX, 0,
 	    &tok->scope) == -1)
-		return (-1);
+		return -1;
 	if (get_int(d, obj, pre, "iat", 0, &tok->has_iat, &tok->iat) == -1 ||
 	    get_int(d, obj, pre, "nbf", 0, &tok->has_nbf, &tok->nbf) == -1 ||
 	    get_int(d, obj, pre, "exp", 1, NULL, &tok->exp) == -1)
-		return (-1);
+		return -1;
 	if (decode_act(d, obj, pre, tok) == -1 ||
 	    decode_may_act(d, obj, pre, tok) == -1)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* parents.<name>: a jti string, or {"iss":..,"jti":..}. */
@@ -401,20 +401,20 @@ decode_ref(struct dec *d, json_t *parents, const char *name,
 	int	 n;
 
 	if ((v = json_object_get(parents, name)) == NULL)
-		return (0);
+		return 0;
 	if (json_is_string(v))
-		return (str_value(d, v, "parents", name, 1, EV_STR_MAX,
-		    &ref->jti));
+		return str_value(d, v, "parents", name, 1, EV_STR_MAX,
+		    &ref->jti);
 	if (!json_is_object(v))
-		return (fail_at(d, R_BAD, "parents", name,
-		    "must be a jti string or an object with iss and jti"));
+		return fail_at(d, R_BAD, "parents", name,
+		    "must be a jti string or an object with iss and jti");
 	n = snprintf(pre, sizeof(pre), "parents.%s", name);
 	if (n < 0 || (size_t)n >= sizeof(pre))
-		return (fail_at(d, R_BAD, "parents", name, "path too long"));
+		return fail_at(d, R_BAD, "parents", name, "path too long");
 	if (get_str(d, v, pre, "jti", 1, EV_STR_MAX, 1, &ref->jti) == -1 ||
 	    get_str(d, v, pre, "iss", 1, EV_STR_MAX, 0, &ref->iss) == -1)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 static int
@@ -425,23 +425,23 @@ decode_issued(struct dec *d, json_t *root, struct event *ev)
 
 	if (get_str(d, root, "", "grant_type", 1, EV_GRANT_MAX, 0,
 	    &ev->grant_type) == -1)
-		return (-1);
+		return -1;
 	ev->is_exchange = ev->grant_type != NULL &&
 	    strcmp(ev->grant_type, EV_GRANT_EXCHANGE) == 0;
 	if (get_obj(d, root, "", "token", &tok) == -1)
-		return (-1);
+		return -1;
 	if (tok == NULL)
-		return (fail_at(d, R_MISSING, "", "token", "missing"));
+		return fail_at(d, R_MISSING, "", "token", "missing");
 	if (decode_token(d, tok, "token", 0, &ev->tok) == -1 ||
 	    decode_hash(d, tok, &ev->tok) == -1)
-		return (-1);
+		return -1;
 	if (get_obj(d, root, "", "parents", &parents) == -1)
-		return (-1);
+		return -1;
 	for (i = 0; parents != NULL && i < EV_NPARENTS; i++)
 		if (decode_ref(d, parents, store_parent_name(i),
 		    &ev->parent[i]) == -1)
-			return (-1);
-	return (0);
+			return -1;
+	return 0;
 }
 
 /*
@@ -455,32 +455,34 @@ decode_target(struct dec *d, json_t *t, struct event *ev)
 	size_t		 i, n = 0, which = 0;
 
 	for (i = 0; i < NTARGETS; i++)
-		if (json_object_get(t, store_target_name(target_kinds[i])) != NULL) {
+		if (json_object_get(t,
+		    store_target_name(target_kinds[i])) != NULL) {
 			which = i;
 			n++;
 		}
 	if (n == 0)
-		return (fail_at(d, R_MISSING, "target", "",
-		    "needs one of jti, sub, client_id, actor, hash"));
+		return fail_at(d, R_MISSING, "target", "",
+		    "needs one of jti, sub, client_id, actor, hash");
 	if (n > 1)
-		return (fail_at(d, R_BAD, "target", "",
+		return fail_at(d, R_BAD, "target", "",
 		    "must hold exactly one of jti, sub, client_id, actor, "
-		    "hash"));
+		    "hash");
 	ev->target_kind = target_kinds[which];
-	if (get_str(d, t, "target", store_target_name(target_kinds[which]), 1, EV_STR_MAX,
+	if (get_str(d, t, "target", store_target_name(target_kinds[which]), 1,
+	    EV_STR_MAX,
 	    1, &ev->target) == -1 ||
 	    get_str(d, t, "target", "iss", 1, EV_STR_MAX, 0, &iss) == -1)
-		return (-1);
+		return -1;
 	if (iss != NULL && ev->target_kind != EV_TGT_JTI)
-		return (fail_at(d, R_BAD, "target", "iss",
-		    "allowed only with jti"));
+		return fail_at(d, R_BAD, "target", "iss",
+		    "allowed only with jti");
 	if (ev->target_kind == EV_TGT_HASH && b64url_hash(ev->target,
 	    strlen(ev->target), ev->target_hash) == -1)
-		return (fail_at(d, R_BAD, "target", "hash", "must be base64url "
+		return fail_at(d, R_BAD, "target", "hash", "must be base64url "
 		    "without padding of 32 bytes (%d characters)",
-		    EV_HASH_B64));
+		    EV_HASH_B64);
 	ev->target_iss = iss;
-	return (0);
+	return 0;
 }
 
 static int
@@ -489,16 +491,16 @@ decode_revoked(struct dec *d, json_t *root, struct event *ev)
 	json_t	*t;
 
 	if (get_obj(d, root, "", "target", &t) == -1)
-		return (-1);
+		return -1;
 	if (t == NULL)
-		return (fail_at(d, R_MISSING, "", "target", "missing"));
+		return fail_at(d, R_MISSING, "", "target", "missing");
 	if (decode_target(d, t, ev) == -1 ||
 	    get_str(d, root, "", "reason", 0, EV_REASON_MAX, 0,
 	    &ev->reason) == -1)
-		return (-1);
+		return -1;
 	if (ev->reason != NULL && *ev->reason == '\0')
 		ev->reason = NULL;
-	return (0);
+	return 0;
 }
 
 /* "v": the integer 1. */
@@ -508,14 +510,14 @@ decode_version(struct dec *d, json_t *root)
 	json_t	*v;
 
 	if ((v = json_object_get(root, "v")) == NULL)
-		return (fail_at(d, R_MISSING, "", "v", "missing"));
+		return fail_at(d, R_MISSING, "", "v", "missing");
 	if (!json_is_integer(v))
-		return (fail_at(d, R_VERSION, "", "v", "must be the integer 1"));
+		return fail_at(d, R_VERSION, "", "v", "must be the integer 1");
 	if (json_integer_value(v) != 1)
-		return (fail_at(d, R_VERSION, "", "v",
+		return fail_at(d, R_VERSION, "", "v",
 		    "unsupported version %lld",
-		    (long long)json_integer_value(v)));
-	return (0);
+		    (long long)json_integer_value(v));
+	return 0;
 }
 
 static int
@@ -525,15 +527,15 @@ decode_type(struct dec *d, json_t *root, struct event *ev)
 	char		 buf[EV_SHOW + 1];
 
 	if (get_str(d, root, "", "type", 0, SIZE_MAX, 1, &s) == -1)
-		return (-1);
+		return -1;
 	if (strcmp(s, "token.issued") == 0)
 		ev->type = EV_ISSUED;
 	else if (strcmp(s, "token.revoked") == 0)
 		ev->type = EV_REVOKED;
 	else
-		return (fail_at(d, R_TYPE, "", "type", "unknown \"%s\"",
-		    show(s, buf)));
-	return (0);
+		return fail_at(d, R_TYPE, "", "type", "unknown \"%s\"",
+		    show(s, buf));
+	return 0;
 }
 
 static int
@@ -541,15 +543,15 @@ decode_root(struct dec *d, json_t *root, struct event *ev)
 {
 	if (decode_version(d, root) == -1 ||
 	    decode_type(d, root, ev) == -1)
-		return (-1);
+		return -1;
 	if (get_str(d, root, "", "id", 1, EV_ID_MAX, 1, &ev->id) == -1 ||
 	    get_int(d, root, "", "time", 1, NULL, &ev->time) == -1 ||
 	    get_str(d, root, "", "iss", 1, EV_STR_MAX, 1, &ev->iss) == -1)
-		return (-1);
+		return -1;
 	ev->target_kind = EV_TGT_JTI;
 	if (ev->type == EV_ISSUED)
-		return (decode_issued(d, root, ev));
-	return (decode_revoked(d, root, ev));
+		return decode_issued(d, root, ev);
+	return decode_revoked(d, root, ev);
 }
 
 /* Parse buf strictly: an object, no duplicate keys, no trailing bytes. */
@@ -562,19 +564,19 @@ load(struct dec *d, const void *buf, size_t len)
 
 	if (buf == NULL) {
 		dec_fail(d, R_JSON, "no message");
-		return (NULL);
+		return NULL;
 	}
 	if ((root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e)) == NULL) {
 		dec_fail(d, R_JSON, "line %d column %d: %s", e.line, e.column,
 		    show(e.text, text));
-		return (NULL);
+		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		dec_fail(d, R_JSON, "not a JSON object");
-		return (NULL);
+		return NULL;
 	}
-	return (root);
+	return root;
 }
 
 int
@@ -589,7 +591,8 @@ event_decode(const void *buf, size_t len, size_t maxlen, struct event *ev,
 	if (maxlen == 0)
 		maxlen = EV_DEFAULT_MAX;
 	if (len > maxlen) {
-		dec_fail(&d, reason_names[EV_R_TOO_LARGE], "message of %zu bytes exceeds %zu",
+		dec_fail(&d, reason_names[EV_R_TOO_LARGE],
+		    "message of %zu bytes exceeds %zu",
 		    len, maxlen);
 		goto fail;
 	}
@@ -597,12 +600,12 @@ event_decode(const void *buf, size_t len, size_t maxlen, struct event *ev,
 		goto fail;
 	if (decode_root(&d, ev->json, ev) == -1)
 		goto fail;
-	return (0);
+	return 0;
 fail:
 	event_clear(ev);
 	if (reason != NULL)
 		*reason = d.reason;
-	return (-1);
+	return -1;
 }
 
 void
@@ -642,8 +645,8 @@ static int
 set_str(json_t *o, const char *key, const char *s)
 {
 	if (s == NULL)
-		return (-1);
-	return (json_object_set_new(o, key, json_string(s)));
+		return -1;
+	return json_object_set_new(o, key, json_string(s));
 }
 
 /* An ev_party as an object with its sub and iss, nesting in (stolen). */
@@ -661,11 +664,11 @@ party_json(const struct ev_party *p, json_t *in)
 		in = NULL;
 		goto fail;
 	}
-	return (o);
+	return o;
 fail:
 	json_decref(in);
 	json_decref(o);
-	return (NULL);
+	return NULL;
 }
 
 /* The act chain of tok rebuilt from its parties, innermost first. */
@@ -677,8 +680,8 @@ act_json(const struct ev_token *tok)
 
 	for (i = tok->nact; i > 0; i--)
 		if ((in = party_json(&tok->act[i - 1], in)) == NULL)
-			return (NULL);
-	return (in);
+			return NULL;
+	return in;
 }
 
 static json_t *
@@ -688,15 +691,15 @@ aud_json(const struct ev_token *tok)
 	size_t	 i;
 
 	if (tok->naud == 1)
-		return (json_string(tok->aud[0]));
+		return json_string(tok->aud[0]);
 	if ((a = json_array()) == NULL)
-		return (NULL);
+		return NULL;
 	for (i = 0; i < tok->naud && i < EV_MAX_AUD; i++)
 		if (json_array_append_new(a, json_string(tok->aud[i])) == -1) {
 			json_decref(a);
-			return (NULL);
+			return NULL;
 		}
-	return (a);
+	return a;
 }
 
 /*
@@ -713,13 +716,13 @@ set_copy(json_t *o, json_t *src, const char *key,
 		v = json_deep_copy(json_object_get(src, key));
 	else
 		v = fn(tok);
-	return (json_object_set_new(o, key, v));
+	return json_object_set_new(o, key, v);
 }
 
 static json_t *
 may_act_json(const struct ev_token *tok)
 {
-	return (party_json(&tok->may_act, NULL));
+	return party_json(&tok->may_act, NULL);
 }
 
 /* The members of the claims blob, in their fixed order. */
@@ -737,7 +740,7 @@ claims_build(const struct event *ev, json_t *o)
 	    set_str(o, "client_id", t->client_id) == -1 ||
 	    (t->scope != NULL && set_str(o, "scope", t->scope) == -1) ||
 	    (t->naud > 0 && set_copy(o, src, "aud", aud_json, t) == -1))
-		return (-1);
+		return -1;
 	if (json_object_set_new(o, "exp", json_integer(t->exp)) == -1 ||
 	    (t->has_iat && json_object_set_new(o, "iat",
 	    json_integer(t->iat)) == -1) ||
@@ -745,12 +748,12 @@ claims_build(const struct event *ev, json_t *o)
 	    json_integer(t->nbf)) == -1) ||
 	    set_str(o, "token_type", t->kind == EV_KIND_REFRESH ?
 	    "refresh_token" : "access_token") == -1)
-		return (-1);
+		return -1;
 	if ((t->nact > 0 && set_copy(o, src, "act", act_json, t) == -1) ||
 	    (t->has_may_act && set_copy(o, src, "may_act", may_act_json,
 	    t) == -1))
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 char *
@@ -760,13 +763,13 @@ event_claims(const struct event *ev, size_t *len)
 	char	*s = NULL;
 
 	if ((o = json_object()) == NULL)
-		return (NULL);
+		return NULL;
 	if (claims_build(ev, o) == 0)
 		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s != NULL && len != NULL)
 		*len = strlen(s);
-	return (s);
+	return s;
 }
 
 int
@@ -779,15 +782,15 @@ event_claims_parse(const void *blob, size_t len, struct ev_token *tok,
 	memset(tok, 0, sizeof(*tok));
 	*json = NULL;
 	if (blob == NULL)
-		return (-1);
+		return -1;
 	root = json_loadb(blob, len, JSON_REJECT_DUPLICATES, NULL);
 	if (root == NULL)
-		return (-1);
+		return -1;
 	if (!json_is_object(root) || decode_token(&d, root, "", 1, tok) == -1) {
 		json_decref(root);
 		memset(tok, 0, sizeof(*tok));
-		return (-1);
+		return -1;
 	}
 	*json = root;
-	return (0);
+	return 0;
 }

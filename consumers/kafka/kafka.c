@@ -24,7 +24,8 @@
 #define CREATE_TIMEOUT	5000
 
 int
-conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errbuf,
+kafka_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
+    char *errbuf,
     size_t errlen)
 {
 	if (rd_kafka_conf_set(conf, k, v, errbuf, errlen) != RD_KAFKA_CONF_OK)
@@ -44,7 +45,7 @@ kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 }
 
 rd_kafka_t *
-client_new(rd_kafka_type_t type, const char *brokers, const char **kv,
+kafka_client_new(rd_kafka_type_t type, const char *brokers, const char **kv,
     char *errbuf, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -52,11 +53,13 @@ client_new(rd_kafka_type_t type, const char *brokers, const char **kv,
 	size_t i;
 
 	rd_kafka_conf_set_log_cb(conf, kafka_log);
-	if (brokers != NULL && conf_set(conf, "bootstrap.servers", brokers,
+	if (brokers != NULL &&
+	    kafka_conf_set(conf, "bootstrap.servers", brokers,
 	    errbuf, errlen) == -1)
 		goto fail;
 	for (i = 0; kv != NULL && kv[i] != NULL; i += 2)
-		if (conf_set(conf, kv[i], kv[i + 1], errbuf, errlen) == -1)
+		if (kafka_conf_set(conf, kv[i], kv[i + 1], errbuf,
+		    errlen) == -1)
 			goto fail;
 	if ((rk = rd_kafka_new(type, conf, errbuf, errlen)) == NULL)
 		goto fail;
@@ -68,7 +71,7 @@ fail:
 
 /* Number of partitions of topic, or -1. */
 int
-topic_partitions(rd_kafka_t *rk, const char *topic, char *errbuf,
+kafka_topic_partitions(rd_kafka_t *rk, const char *topic, char *errbuf,
     size_t errlen)
 {
 	const struct rd_kafka_metadata *md;
@@ -111,7 +114,7 @@ kafka_mock_start(const char *const *topics, size_t ntopics, int partitions,
 		return NULL;
 	static const char *quiet[] = { "log_level", "3", NULL };
 
-	if ((m->rk = client_new(RD_KAFKA_PRODUCER, NULL, quiet, errbuf,
+	if ((m->rk = kafka_client_new(RD_KAFKA_PRODUCER, NULL, quiet, errbuf,
 	    errlen)) == NULL)
 		goto fail;
 	if ((m->mc = rd_kafka_mock_cluster_new(m->rk, 1)) == NULL) {
@@ -164,12 +167,13 @@ kafka_create_topics(const char *brokers, const char *const *topics,
 	size_t i, nres;
 	int rc = 0;
 
-	if (n > 8 || (rk = client_new(RD_KAFKA_PRODUCER, brokers, NULL,
+	if (n > 8 || (rk = kafka_client_new(RD_KAFKA_PRODUCER, brokers, NULL,
 	    errbuf, errlen)) == NULL)
 		return -1;
 	q = rd_kafka_queue_new(rk);
 	for (i = 0; i < n; i++)
-		nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, NULL, 0);
+		nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, -1, NULL,
+		    0);
 	/* Short: a broker without CreateTopics (the mock) must not stall. */
 	opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_request_timeout(opts, CREATE_TIMEOUT,

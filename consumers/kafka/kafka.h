@@ -67,8 +67,9 @@ void		 kafka_in_ack(struct kafka_in *);
 /*
  * Hand up to max waiting messages to fn in one call (without
  * blocking); errors of the consumer are logged.  Returns the count
- * taken from the queue (messages and errors; 0: it was empty), or -1 when fn failed: the caller must then stop (its state
- * and offsets are in its store, from which a restart resumes).
+ * taken from the queue (messages and errors; 0: it was empty), or -1
+ * when fn failed: the caller must then stop (its state and offsets are
+ * in its store, from which a restart resumes).
  */
 long		 kafka_in_poll(struct kafka_in *, size_t max,
 		    int (*fn)(void *, const struct apply_msg *, size_t n),
@@ -86,7 +87,8 @@ void		 kafka_in_on_gap(struct kafka_in *,
  * was fetched since (a batch fn refused, and all after it) is dropped
  * and fetched anew.  0 or -1 with errbuf.
  */
-int		 kafka_in_rewind(struct kafka_in *, char *errbuf, size_t errlen);
+int		 kafka_in_rewind(struct kafka_in *, char *errbuf,
+    size_t errlen);
 /*
  * Messages behind the high watermarks, and 1 in *known when every
  * partition has reported one.  Cheap (cached by librdkafka).

@@ -24,7 +24,7 @@ struct kafka_in {
 	int			 np;
 	int64_t			*next;		/* next offset, per partition */
 	int			 pipe[2];
-	uint8_t			*gap;		/* per partition: out of range */
+	uint8_t			*gap;	/* per partition: out of range */
 	int			 ngap;
 	void			(*gap_fn)(void *, int32_t, int64_t, int64_t);
 	void			*gap_arg;
@@ -69,7 +69,8 @@ kafka_in_new(const char *brokers, const char *topic, char *errbuf,
 	in->pipe[0] = in->pipe[1] = -1;
 	if ((in->topic = strdup(topic)) == NULL)
 		goto fail;
-	in->rk = client_new(RD_KAFKA_CONSUMER, brokers, consumer_kv, errbuf,
+	in->rk = kafka_client_new(RD_KAFKA_CONSUMER, brokers, consumer_kv,
+	    errbuf,
 	    errlen);
 	if (in->rk == NULL)
 		goto fail;
@@ -125,7 +126,8 @@ kafka_in_start(struct kafka_in *in, int64_t (*offset_of)(void *, int32_t),
 	int64_t lo, hi;
 	int p;
 
-	if ((in->np = topic_partitions(in->rk, in->topic, errbuf, errlen)) <= 0)
+	if ((in->np = kafka_topic_partitions(in->rk, in->topic, errbuf,
+	    errlen)) <= 0)
 		return -1;
 	if ((in->next = calloc(in->np, sizeof(*in->next))) == NULL ||
 	    (in->gap = calloc(in->np, 1)) == NULL)
@@ -175,7 +177,8 @@ sift(struct kafka_in *in, ssize_t n)
 			continue;
 		}
 		if (m->err != 0) {
-			log_warnx("kafka consumer: %s", rd_kafka_message_errstr(m));
+			log_warnx("kafka consumer: %s",
+			    rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
 		}
@@ -320,7 +323,7 @@ reader_start(rd_kafka_t *rk, const char *topic, struct reader *r,
 	int64_t lo, hi;
 	int p;
 
-	if ((r->np = topic_partitions(rk, topic, errbuf, errlen)) <= 0)
+	if ((r->np = kafka_topic_partitions(rk, topic, errbuf, errlen)) <= 0)
 		return -1;
 	r->end = calloc(r->np, sizeof(*r->end));
 	r->next = calloc(r->np, sizeof(*r->next));
@@ -330,7 +333,8 @@ reader_start(rd_kafka_t *rk, const char *topic, struct reader *r,
 	for (p = 0; p < r->np; p++) {
 		if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi,
 		    WM_TIMEOUT) != 0) {
-			snprintf(errbuf, errlen, "watermarks of %s/%d", topic, p);
+			snprintf(errbuf, errlen, "watermarks of %s/%d", topic,
+			    p);
 			rd_kafka_topic_partition_list_destroy(tl);
 			return -1;
 		}
@@ -367,7 +371,7 @@ kafka_read_topic(const char *brokers, const char *topic,
 	rd_kafka_t *rk;
 	int rc = 0, idle = 0;
 
-	rk = client_new(RD_KAFKA_CONSUMER, brokers, reader_kv, errbuf,
+	rk = kafka_client_new(RD_KAFKA_CONSUMER, brokers, reader_kv, errbuf,
 	    errlen);
 	if (rk == NULL)
 		return -1;

@@ -85,10 +85,12 @@ kafka_out_new(const char *brokers, sink_report_fn *dr, void *arg,
 	conf = rd_kafka_conf_new();
 	rd_kafka_conf_set_opaque(conf, out);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	if (conf_set(conf, "bootstrap.servers", brokers, errbuf, errlen) == -1)
+	if (kafka_conf_set(conf, "bootstrap.servers", brokers, errbuf,
+	    errlen) == -1)
 		goto fail;
 	for (i = 0; producer_kv[i] != NULL; i += 2)
-		if (conf_set(conf, producer_kv[i], producer_kv[i + 1], errbuf,
+		if (kafka_conf_set(conf, producer_kv[i], producer_kv[i + 1],
+		    errbuf,
 		    errlen) == -1)
 			goto fail;
 	if ((out->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf,

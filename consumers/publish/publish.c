@@ -92,9 +92,9 @@ jstr(const char *s)
 	size_t			 o = 0, n;
 
 	if ((j = json_string(s)) != NULL)
-		return (j);
+		return j;
 	if ((fix = malloc(3 * strlen(s) + 1)) == NULL)
-		return (NULL);
+		return NULL;
 	for (; *p != '\0'; p += n) {
 		if ((n = utf8_seq((const char *)p)) == 0) {
 			memcpy(fix + o, "\xef\xbf\xbd", 3);
@@ -108,7 +108,7 @@ jstr(const char *s)
 	fix[o] = '\0';
 	j = json_string(fix);
 	free(fix);
-	return (j);
+	return j;
 }
 
 /* The "cause" object of a revocation message; NULL on out of memory. */
@@ -125,16 +125,16 @@ cause_json(const struct store_cause *c)
 	else if (c->target_kind >= 0 && c->target_kind < STORE_NIDX)
 		key = target_keys[c->target_kind];
 	if ((o = json_object()) == NULL)
-		return (NULL);
+		return NULL;
 	if (json_object_set_new(o, "event", jstr(c->event_id)) == -1 ||
 	    (key != NULL && json_object_set_new(o, key,
 	    jstr(c->target)) == -1) ||
 	    (c->reason[0] != '\0' && json_object_set_new(o, "reason",
 	    jstr(c->reason)) == -1)) {
 		json_decref(o);
-		return (NULL);
+		return NULL;
 	}
-	return (o);
+	return o;
 }
 
 /* The message without depth and path; NULL on out of memory. */
@@ -146,9 +146,10 @@ revocation_json(const struct store_token *tok, const struct store_cause *c)
 
 	publish_revocation_id(c->event_id, tok->iss, tok->jti, id);
 	if ((m = json_object()) == NULL)
-		return (NULL);
+		return NULL;
 	if (json_object_set_new(m, "v", json_integer(1)) == -1 ||
-	    json_object_set_new(m, "type", json_string("token.revoked")) == -1 ||
+	    json_object_set_new(m, "type",
+	    json_string("token.revoked")) == -1 ||
 	    json_object_set_new(m, "id", json_string(id)) == -1 ||
 	    json_object_set_new(m, "time", json_integer(c->time)) == -1 ||
 	    json_object_set_new(m, "iss", jstr(tok->iss)) == -1 ||
@@ -157,9 +158,9 @@ revocation_json(const struct store_token *tok, const struct store_cause *c)
 	    json_object_set_new(m, "client_id", jstr(tok->client_id)) == -1 ||
 	    json_object_set_new(m, "cause", cause_json(c)) == -1) {
 		json_decref(m);
-		return (NULL);
+		return NULL;
 	}
-	return (m);
+	return m;
 }
 
 /*
@@ -177,13 +178,13 @@ revoked_parent(struct store_txn *txn, const struct store_token *cur,
 		if (cur->parent[i] == 0)
 			continue;
 		if ((rc = store_peek(txn, cur->parent[i], par)) == -1)
-			return (-1);
+			return -1;
 		if (rc == 0 && par->status == STORE_REVOKED &&
 		    par->cause == cause && (depth == STORE_DEPTH_UNKNOWN ||
 		    par->depth == depth))
-			return (1);
+			return 1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -209,7 +210,7 @@ path_walk(struct store_txn *txn, const struct store_token *tok,
 		rc = revoked_parent(txn, &cur, tok->cause,
 		    STORE_DEPTH_UNKNOWN, &par);
 		if (rc == -1)
-			return (-1);
+			return -1;
 		if (rc == 0)
 			break;
 		cur = par;
@@ -218,7 +219,7 @@ path_walk(struct store_txn *txn, const struct store_token *tok,
 		(*n)++;
 		*root = cur.jti;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -239,31 +240,31 @@ path_up(struct store_txn *txn, const struct store_token *tok,
 	int			rc;
 
 	if (tok->depth == STORE_DEPTH_UNKNOWN)
-		return (path_walk(txn, tok, near, n, root));
+		return path_walk(txn, tok, near, n, root);
 	*n = (size_t)tok->depth + 1;
 	near[0] = cur.jti;
 	for (k = 1; k < *n && k < PATH_KEEP; k++) {
 		rc = revoked_parent(txn, &cur, tok->cause, cur.depth - 1,
 		    &par);
 		if (rc == -1)
-			return (-1);
+			return -1;
 		if (rc == 0) {
 			log_warnx("publish: token %llu: no parent at depth "
 			    "%u, path walked", (unsigned long long)cur.id,
 			    cur.depth - 1);
-			return (path_walk(txn, tok, near, n, root));
+			return path_walk(txn, tok, near, n, root);
 		}
 		cur = par;
 		near[k] = cur.jti;
 	}
 	if (*n <= PATH_KEEP) {
 		*root = near[*n - 1];
-		return (0);
+		return 0;
 	}
 	if ((rc = store_peek(txn, tok->root, &par)) != 0)
-		return (-1);
+		return -1;
 	*root = par.jti;
-	return (0);
+	return 0;
 }
 
 /*
@@ -280,7 +281,7 @@ add_path(struct store_txn *txn, const struct store_token *tok, json_t *m)
 
 	if (path_up(txn, tok, near, &n, &root) == -1 ||
 	    (path = json_array()) == NULL)
-		return (-1);
+		return -1;
 	keep = n < PATH_KEEP ? n : PATH_KEEP;
 	if (n > keep && json_array_append_new(path, jstr(root)) == -1)
 		goto fail;
@@ -291,14 +292,14 @@ add_path(struct store_txn *txn, const struct store_token *tok, json_t *m)
 	    == -1)
 		goto fail;
 	if (json_object_set_new(m, "path", path) == -1)
-		return (-1);	/* stolen, even on failure */
+		return -1;	/* stolen, even on failure */
 	if (n > PATH_KEEP + 1 &&
 	    json_object_set_new(m, "path_truncated", json_true()) == -1)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 fail:
 	json_decref(path);
-	return (-1);
+	return -1;
 }
 
 /*
@@ -318,26 +319,26 @@ fit(json_t *m)
 	size_t		 n;
 
 	if ((s = json_dumps(m, JSON_FLAGS)) == NULL || strlen(s) <= MSG_MAX)
-		return (s);
+		return s;
 	path = json_object_get(m, "path");
 	while (json_array_size(path) > 2)
 		if (json_array_remove(path, 1) == -1)
 			break;
 	if (json_object_set_new(m, "path_truncated", json_true()) == -1)
-		return (s);
+		return s;
 	cause = json_object_get(m, "cause");
 	for (;;) {
 		free(s);
 		if ((s = json_dumps(m, JSON_FLAGS)) == NULL ||
 		    strlen(s) <= MSG_MAX)
-			return (s);
+			return s;
 		r = json_string_value(json_object_get(cause, "reason"));
 		if (r == NULL || *r == '\0')
-			return (s);	/* cannot be: see above */
+			return s;	/* cannot be: see above */
 		n = utf8_prefix(r, strlen(r) / 2);
 		if ((cut = strndup(r, n)) == NULL) {
 			free(s);
-			return (NULL);
+			return NULL;
 		}
 		(void)json_object_set_new(cause, "reason", jstr(cut));
 		free(cut);
@@ -355,11 +356,11 @@ emit_json(json_t *m, int topic, publish_emit emit, void *arg)
 	key = json_string_value(json_object_get(m, "jti"));
 	s = topic == PUB_REVOCATIONS ? fit(m) : json_dumps(m, JSON_FLAGS);
 	if (s == NULL)
-		return (-1);
+		return -1;
 	rc = emit(arg, topic, key, key != NULL ? strlen(key) : 0, s,
 	    strlen(s));
 	free(s);
-	return (rc == 0 ? 0 : -1);
+	return rc == 0 ? 0 : -1;
 }
 
 /*
@@ -378,16 +379,16 @@ dead_parent(struct store_txn *txn, const struct store_token *tok,
 		if (tok->parent[*kind] == 0)
 			continue;
 		if ((rc = store_peek(txn, tok->parent[*kind], par)) == -1)
-			return (-1);
+			return -1;
 		if (rc != 0 || par->status != STORE_REVOKED ||
 		    (par->issued && par->exp <= tok->iat))
 			continue;
 		if ((rc = store_cause_get(txn, par->cause, pc)) == -1)
-			return (-1);
+			return -1;
 		if (rc == 0 && pc->time <= tok->iat)
-			return (1);
+			return 1;
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -411,14 +412,14 @@ publish_late(struct store_txn *txn, const struct store_token *tok,
 	int kind, rc;
 
 	if (o == NULL || !o->violations)
-		return (0);
+		return 0;
 	if ((rc = dead_parent(txn, tok, &par, &pc, &kind)) != 1)
-		return (rc);
+		return rc;
 	if ((size_t)snprintf(detail, sizeof(detail), "%s parent %.64s was "
 	    "revoked at %lld (event %.64s); this token was minted at %lld",
 	    kinds[kind], par.jti, (long long)pc.time, pc.event_id,
 	    (long long)tok->iat) >= sizeof(detail))
-		return (-1);
+		return -1;
 	publish_violation_id(pc.event_id, tok->iss, tok->jti,
 	    "parent_inactive", id);
 	m = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o, s:s, s:o, s:s}",
@@ -428,10 +429,10 @@ publish_late(struct store_txn *txn, const struct store_token *tok,
 	    "detail", jstr(detail), "action", o->enforce ? "denied" :
 	    "flagged");
 	if (m == NULL)
-		return (-1);
+		return -1;
 	rc = emit_json(m, PUB_VIOLATIONS, emit, arg) == 0 ? 1 : -1;
 	json_decref(m);
-	return (rc);
+	return rc;
 }
 
 /* Messages for token id: the count emitted (0: skipped), or -1. */
@@ -445,27 +446,27 @@ publish_token(struct store_txn *txn, uint64_t id,
 	int			 rc, late;
 
 	if ((rc = store_peek(txn, id, &tok)) == -1)
-		return (-1);
+		return -1;
 	if (rc != 0 || !tok.issued || tok.status != STORE_REVOKED) {
 		log_warnx("publish: token %llu not revoked, skipped",
 		    (unsigned long long)id);
-		return (0);
+		return 0;
 	}
 	if ((rc = store_cause_get(txn, tok.cause, &c)) != 0) {
 		if (rc == -1)
-			return (-1);
+			return -1;
 		log_warnx("publish: token %llu: cause %u not found, skipped",
 		    (unsigned long long)id, tok.cause);
-		return (0);
+		return 0;
 	}
 	if ((m = revocation_json(&tok, &c)) == NULL)
-		return (-1);
+		return -1;
 	rc = add_path(txn, &tok, m) == 0 &&
 	    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
 	json_decref(m);
 	if (rc == -1 || (late = publish_late(txn, &tok, o, emit, arg)) == -1)
-		return (-1);
-	return (rc + late);
+		return -1;
+	return rc + late;
 }
 
 static long
@@ -479,15 +480,15 @@ publish_cascade(struct store_txn *txn, const uint8_t *data, size_t len,
 
 	if (len % sizeof(id) != 0) {
 		log_warnx("publish: cascade entry of %zu bytes", len);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < len / sizeof(id); i++) {
 		memcpy(&id, data + i * sizeof(id), sizeof(id));
 		if ((rc = publish_token(txn, id, o, emit, arg)) == -1)
-			return (-1);
+			return -1;
 		n += rc;
 	}
-	return (n);
+	return n;
 }
 
 /* A violation or dead letter, as is (a trailing NUL dropped). */
@@ -506,14 +507,14 @@ publish_raw(int topic, const char *data, size_t len, publish_emit emit,
 		key = json_string_value(json_object_get(j, "jti"));
 	rc = emit(arg, topic, key, key != NULL ? strlen(key) : 0, data, len);
 	json_decref(j);
-	return (rc == 0 ? 1 : -1);
+	return rc == 0 ? 1 : -1;
 }
 
 long
 publish_entry(struct store_txn *txn, uint8_t kind, const void *data,
     size_t len, publish_emit emit, void *arg)
 {
-	return (publish_entry_opts(txn, kind, data, len, NULL, emit, arg));
+	return publish_entry_opts(txn, kind, data, len, NULL, emit, arg);
 }
 
 long
@@ -521,17 +522,17 @@ publish_entry_opts(struct store_txn *txn, uint8_t kind, const void *data,
     size_t len, const struct publish_opts *o, publish_emit emit, void *arg)
 {
 	if (emit == NULL || (data == NULL && len > 0))
-		return (-1);
+		return -1;
 	switch (kind) {
 	case STORE_OUT_CASCADE:
-		return (publish_cascade(txn, data, len, o, emit, arg));
+		return publish_cascade(txn, data, len, o, emit, arg);
 	case OUT_VIOLATION:
-		return (publish_raw(PUB_VIOLATIONS, data, len, emit, arg));
+		return publish_raw(PUB_VIOLATIONS, data, len, emit, arg);
 	case OUT_DLQ:
-		return (publish_raw(PUB_DLQ, data, len, emit, arg));
+		return publish_raw(PUB_DLQ, data, len, emit, arg);
 	default:
 		log_warnx("publish: outbox entry of unknown kind %u skipped",
 		    kind);
-		return (0);
+		return 0;
 	}
 }

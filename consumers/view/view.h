@@ -63,7 +63,8 @@ struct view_walk {
 	int	 truncated;
 	size_t	 nodes, edges;	/* listed */
 };
-int		 view_walk_run(struct store_txn *, const struct store_token *root,
+int		 view_walk_run(struct store_txn *,
+    const struct store_token *root,
 		    struct view_walk *);
 
 #endif

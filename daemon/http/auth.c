@@ -120,7 +120,7 @@ trim(char *s)
 	e = s + strlen(s);
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
-	return (s);
+	return s;
 }
 
 static int
@@ -138,9 +138,9 @@ parse_roles(char *s, int *roles)
 		else if (strcmp(r, "admin") == 0)
 			*roles |= AUTH_ROLE_ADMIN;
 		else if (*r != '\0')
-			return (-1);
+			return -1;
 	}
-	return (0);
+	return 0;
 }
 
 static int
@@ -149,11 +149,11 @@ valid_id(const char *id)
 	size_t	 i, n = strlen(id);
 
 	if (n == 0 || n > AUTH_MAX_CLIENT)
-		return (0);
+		return 0;
 	for (i = 0; i < n; i++)
 		if (!isgraph((unsigned char)id[i]))
-			return (0);
-	return (1);
+			return 0;
+	return 1;
 }
 
 /* Parse one non-empty line into *c; NULL or the reason it is bad. */
@@ -163,18 +163,18 @@ parse_line(char *line, struct auth_client *c)
 	char	*h, *r;
 	if ((h = strchr(line, ':')) == NULL ||
 	    (r = strrchr(line, ':')) == h)
-		return ("expected client_id:crypt_hash:roles");
+		return "expected client_id:crypt_hash:roles";
 	*h++ = '\0';
 	*r++ = '\0';
 	c->id = trim(line);
 	c->hash = trim(h);
 	if (!valid_id(c->id))
-		return ("bad client_id");
+		return "bad client_id";
 	if (crypt_checksalt(c->hash) != CRYPT_SALT_OK)
-		return ("not a supported, strong crypt(3) hash");
+		return "not a supported, strong crypt(3) hash";
 	if (parse_roles(r, &c->roles) == -1)
-		return ("unknown role (introspect, revoke, admin)");
-	return (NULL);
+		return "unknown role (introspect, revoke, admin)";
+	return NULL;
 }
 
 /* The index of client id in t, or SLOT_REFUSED.  O(n). */
@@ -185,8 +185,8 @@ find_client(const struct auth_table *t, const char *id)
 
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->c[i].id, id) == 0)
-			return ((int)i);
-	return (SLOT_REFUSED);
+			return (int)i;
+	return SLOT_REFUSED;
 }
 
 /* Cut t->text into lines and fill t->c.  0 or -1 with errbuf filled. */
@@ -211,11 +211,11 @@ parse_table(struct auth_table *t, const char *path, char *errbuf,
 		if (why != NULL) {
 			(void)snprintf(errbuf, errlen, "%s:%zu: %s", path,
 			    lineno, why);
-			return (-1);
+			return -1;
 		}
 		t->n++;
 	}
-	return (0);
+	return 0;
 }
 
 /* Read the whole file (bounded) into a NUL-terminated buffer. */
@@ -228,7 +228,7 @@ read_file(const char *path, size_t *lines, char *errbuf, size_t errlen)
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		(void)snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-		return (NULL);
+		return NULL;
 	}
 	if ((buf = malloc(AUTH_MAX_FILE + 1)) == NULL)
 		goto fail;
@@ -242,13 +242,13 @@ read_file(const char *path, size_t *lines, char *errbuf, size_t errlen)
 	for (*lines = 1, i = 0; i < n; i++)
 		*lines += buf[i] == '\n';
 	fclose(fp);
-	return (buf);
+	return buf;
 fail:
 	if (buf == NULL)
 		(void)snprintf(errbuf, errlen, "out of memory");
 	free(buf);
 	fclose(fp);
-	return (NULL);
+	return NULL;
 }
 
 /*
@@ -266,16 +266,16 @@ cost_key(const char *h)
 
 	if (n > 7 && h[0] == '$' && h[1] == '2' && h[3] == '$' &&
 	    h[6] == '$')
-		return (7);
+		return 7;
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strncmp(h, known[i], strlen(known[i])) == 0)
 			break;
 	if (i == sizeof(known) / sizeof(known[0]) ||
 	    (last = strrchr(h, '$')) == h)
-		return (n);
+		return n;
 	for (p = last - 1; p > h && *p != '$'; p--)
 		;
-	return (p > h ? (size_t)(p - h) + 1 : n);
+	return p > h ? (size_t)(p - h) + 1 : n;
 }
 
 static int
@@ -286,8 +286,8 @@ seen_setting(const struct auth_table *t, size_t i)
 	for (j = 0; j < i; j++)
 		if (cost_key(t->c[j].hash) == k &&
 		    strncmp(t->c[j].hash, t->c[i].hash, k) == 0)
-			return (1);
-	return (0);
+			return 1;
+	return 0;
 }
 
 static uint64_t
@@ -296,13 +296,13 @@ clock_ns(clockid_t id)
 	struct timespec	 ts;
 
 	clock_gettime(id, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t
 mono_sec(void)
 {
-	return (clock_ns(CLOCK_MONOTONIC) / 1000000000);
+	return clock_ns(CLOCK_MONOTONIC) / 1000000000;
 }
 
 /*
@@ -323,9 +323,9 @@ table_dummy(struct auth_table *t)
 	int			 rc = -1;
 
 	if (t->n == 0)
-		return (0);
+		return 0;
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		return (-1);
+		return -1;
 	for (i = 0; i < t->n; i++) {
 		if (seen_setting(t, i))
 			continue;
@@ -345,7 +345,7 @@ table_dummy(struct auth_table *t)
 fail:
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
-	return (rc);
+	return rc;
 }
 
 static struct auth_table *
@@ -358,7 +358,7 @@ table_load(const char *path, char *errbuf, size_t errlen)
 		goto oom;
 	atomic_init(&t->refs, 1);
 	if (path == NULL)
-		return (t);
+		return t;
 	if ((t->text = read_file(path, &lines, errbuf, errlen)) == NULL)
 		goto fail;
 	if ((t->c = calloc(lines, sizeof(*t->c))) == NULL)
@@ -370,12 +370,12 @@ table_load(const char *path, char *errbuf, size_t errlen)
 		    "hash of unknown clients", path);
 		goto fail;
 	}
-	return (t);
+	return t;
 oom:
 	(void)snprintf(errbuf, errlen, "out of memory");
 fail:
 	table_unref(t);
-	return (NULL);
+	return NULL;
 }
 
 struct auth *
@@ -385,19 +385,19 @@ auth_new(char *errbuf, size_t errlen)
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		(void)snprintf(errbuf, errlen, "out of memory");
-		return (NULL);
+		return NULL;
 	}
 	if (RAND_bytes(a->key, sizeof(a->key)) != 1 ||
 	    (a->cur = table_load(NULL, errbuf, errlen)) == NULL) {
 		(void)snprintf(errbuf, errlen, "auth: no random key");
 		free(a);
-		return (NULL);
+		return NULL;
 	}
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->blk, NULL);
 	atomic_init(&a->gen, 1);
 	a->fail_rate = AUTH_FAIL_RATE;
-	return (a);
+	return a;
 }
 
 void
@@ -421,14 +421,14 @@ auth_load(struct auth *a, const char *path, char *errbuf, size_t errlen)
 	struct auth_table	*t, *old;
 
 	if ((t = table_load(path, errbuf, errlen)) == NULL)
-		return (-1);
+		return -1;
 	pthread_mutex_lock(&a->lock);
 	old = a->cur;
 	a->cur = t;
 	atomic_fetch_add(&a->gen, 1);
 	pthread_mutex_unlock(&a->lock);
 	table_unref(old);
-	return (0);
+	return 0;
 }
 
 size_t
@@ -439,7 +439,7 @@ auth_count(struct auth *a)
 	pthread_mutex_lock(&a->lock);
 	n = a->cur->n;
 	pthread_mutex_unlock(&a->lock);
-	return (n);
+	return n;
 }
 
 int
@@ -452,7 +452,7 @@ auth_dummy_hash(struct auth *a, char *buf, size_t len)
 	d = a->cur->dummy != NULL ? a->cur->dummy : dummy_hash;
 	n = snprintf(buf, len, "%s", d);
 	pthread_mutex_unlock(&a->lock);
-	return (n < 0 || (size_t)n >= len ? -1 : n);
+	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
 void
@@ -480,7 +480,7 @@ auth_ctx_new(struct auth *a)
 	size_t		 i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return (NULL);
+		return NULL;
 	c->a = a;
 	for (i = 0; i < AUTH_CACHE_SLOTS; i++)
 		c->slot[i].client = SLOT_EMPTY;
@@ -493,11 +493,11 @@ auth_ctx_new(struct auth *a)
 	    EVP_MAC_init(c->mac, a->key, sizeof(a->key), params) != 1)
 		goto fail;
 	EVP_MAC_free(mac);
-	return (c);
+	return c;
 fail:
 	EVP_MAC_free(mac);
 	auth_ctx_free(&c);
-	return (NULL);
+	return NULL;
 }
 
 void
@@ -553,8 +553,8 @@ tag_mac(struct auth_ctx *c, unsigned char tag, const void *v, size_t len,
 	    EVP_MAC_update(c->mac, &tag, 1) != 1 ||
 	    EVP_MAC_update(c->mac, v, len) != 1 ||
 	    EVP_MAC_final(c->mac, mac, &outl, MAC_LEN) != 1 || outl != MAC_LEN)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 static int
@@ -562,8 +562,8 @@ hash_equal(const char *out, const char *hash)
 {
 	size_t	 n = strlen(hash);
 
-	return (out != NULL && out[0] != '*' && strlen(out) == n &&
-	    CRYPTO_memcmp(out, hash, n) == 0);
+	return out != NULL && out[0] != '*' && strlen(out) == n &&
+	    CRYPTO_memcmp(out, hash, n) == 0;
 }
 
 /*
@@ -577,16 +577,16 @@ basic_decode(const char *v, size_t len, char *buf, size_t buflen)
 	int	 n;
 
 	if (len < 6 || strncasecmp(v, "Basic ", 6) != 0)
-		return (NULL);
+		return NULL;
 	for (v += 6, len -= 6; len > 0 && *v == ' '; v++, len--)
 		;
 	if ((n = b64_decode(v, len, buf, buflen - 1, 0)) < 0)
-		return (NULL);
+		return NULL;
 	buf[n] = '\0';
 	if ((size_t)n != strlen(buf) || (pw = strchr(buf, ':')) == NULL)
-		return (NULL);
+		return NULL;
 	*pw++ = '\0';
-	return (pw);
+	return pw;
 }
 
 /* The bucket of v[0..len) (tag: what it is) in table tab, or NULL. */
@@ -598,10 +598,10 @@ bucket_of(struct auth_ctx *c, struct auth_bucket *tab, unsigned char tag,
 	uint32_t	 h;
 
 	if (v == NULL || tag_mac(c, tag, v, len, mac) == -1)
-		return (NULL);
+		return NULL;
 	h = (uint32_t)mac[0] | (uint32_t)mac[1] << 8 |
 	    (uint32_t)mac[2] << 16 | (uint32_t)mac[3] << 24;
-	return (&tab[h % AUTH_BUDGET_SLOTS]);
+	return &tab[h % AUTH_BUDGET_SLOTS];
 }
 
 /* The failures of b in the window now (a new window starts at 0). */
@@ -612,7 +612,7 @@ bucket_fails(struct auth_bucket *b, uint64_t now)
 		b->sec = now;
 		b->fails = 0;
 	}
-	return (&b->fails);
+	return &b->fails;
 }
 
 /*
@@ -640,7 +640,7 @@ budget_take(struct auth_ctx *c, struct auth_bucket *bi,
 		rc = 0;
 	}
 	pthread_mutex_unlock(&a->blk);
-	return (rc);
+	return rc;
 }
 
 /* Give back what budget_take() took for a verification that passed. */
@@ -673,13 +673,13 @@ verify(struct auth_ctx *c, const char *v, size_t len, const void *peer,
 
 	if ((pw = basic_decode(v, len, buf, sizeof(buf))) == NULL) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		return (SLOT_REFUSED);
+		return SLOT_REFUSED;
 	}
 	bp = bucket_of(c, c->a->peers, 'p', peer, peerlen);
 	if ((bi = bucket_of(c, c->a->ids, 'i', buf, strlen(buf))) == NULL ||
 	    budget_take(c, bi, bp, &now) == -1) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		return (SLOT_THROTTLED);
+		return SLOT_THROTTLED;
 	}
 	if ((i = find_client(c->t, buf)) >= 0)
 		hash = c->t->c[i].hash;
@@ -692,9 +692,9 @@ verify(struct auth_ctx *c, const char *v, size_t len, const void *peer,
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (good && i >= 0) {
 		budget_give(c, bi, bp, now);
-		return (i);
+		return i;
 	}
-	return (SLOT_REFUSED);
+	return SLOT_REFUSED;
 }
 
 /* The cached result for mac in its two-way set, or NULL. */
@@ -708,9 +708,9 @@ cache_find(struct auth_ctx *c, struct auth_slot *set,
 		if (set[k].client != SLOT_EMPTY &&
 		    CRYPTO_memcmp(set[k].mac, mac, MAC_LEN) == 0) {
 			c->st.hits++;
-			return (&set[k]);
+			return &set[k];
 		}
-	return (NULL);
+	return NULL;
 }
 
 /*
@@ -740,7 +740,7 @@ int
 auth_check(struct auth_ctx *c, const char *authz, size_t len, int role,
     const char **client)
 {
-	return (auth_check_peer(c, authz, len, role, NULL, 0, client));
+	return auth_check_peer(c, authz, len, role, NULL, 0, client);
 }
 
 int
@@ -754,7 +754,7 @@ auth_check_peer(struct auth_ctx *c, const char *authz, size_t len,
 	ctx_sync(c);
 	if (authz == NULL || len > AUTH_MAX_HDR ||
 	    tag_mac(c, 'h', authz, len, mac) == -1)
-		return (AUTH_UNAUTHORIZED);
+		return AUTH_UNAUTHORIZED;
 	set = &c->slot[2 * ((mac[0] | (mac[1] << 8)) % (AUTH_CACHE_SLOTS / 2))];
 	if ((s = cache_find(c, set, mac)) != NULL)
 		i = s->client;
@@ -762,13 +762,13 @@ auth_check_peer(struct auth_ctx *c, const char *authz, size_t len,
 		i = verify(c, authz, len, peer, peerlen);
 		if (i == SLOT_THROTTLED) {
 			c->st.throttled++;
-			return (AUTH_THROTTLED);
+			return AUTH_THROTTLED;
 		}
 		cache_put(set, mac, i);
 	}
 	if (i < 0)
-		return (AUTH_UNAUTHORIZED);
+		return AUTH_UNAUTHORIZED;
 	if (client != NULL)
 		*client = c->t->c[i].id;
-	return ((c->t->c[i].roles & role) ? AUTH_OK : AUTH_FORBIDDEN);
+	return (c->t->c[i].roles & role) ? AUTH_OK : AUTH_FORBIDDEN;
 }

@@ -28,7 +28,7 @@
 /* Results of auth_check(). */
 #define AUTH_OK			0
 #define AUTH_UNAUTHORIZED	1	/* no or wrong credentials: 401 */
-#define AUTH_FORBIDDEN		2	/* good credentials, role missing: 403 */
+#define AUTH_FORBIDDEN		2	/* good credentials, no role: 403 */
 #define AUTH_THROTTLED		3	/* failure budget spent: 429 */
 
 #define AUTH_MAX_CLIENT		255	/* client_id bytes */

@@ -78,10 +78,10 @@ probe(const struct sockaddr *sa, socklen_t len, char *errbuf, size_t errlen)
 	rc = bind(fd, sa, len);
 	close(fd);
 	if (rc == 0)
-		return (0);
+		return 0;
 fail:
 	(void)snprintf(errbuf, errlen, "http: bind: %s", strerror(errno));
-	return (-1);
+	return -1;
 }
 
 static evutil_socket_t
@@ -100,12 +100,12 @@ listen_on(struct sockaddr_storage *ss, socklen_t len, char *errbuf,
 	/* Port 0: the port the kernel gave, for the log. */
 	if (getsockname(fd, sa, &len) == -1)
 		goto fail;
-	return (fd);
+	return fd;
 fail:
 	(void)snprintf(errbuf, errlen, "http: listen: %s", strerror(errno));
 	if (fd != -1)
 		close(fd);
-	return (-1);
+	return -1;
 }
 
 static void
@@ -115,7 +115,7 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	api_wait_final(w);
+	http_revoke_wait_final(w);
 	event_base_loopbreak(w->base);
 }
 
@@ -131,7 +131,7 @@ base_new(void)
 		base = event_base_new_with_config(ec);
 	if (ec != NULL)
 		event_config_free(ec);
-	return (base);
+	return base;
 }
 
 static int
@@ -152,7 +152,7 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 		(void)snprintf(errbuf, errlen, "http: dup: %s",
 		    strerror(errno));
 	if (w->lfd == -1)
-		return (-1);
+		return -1;
 	w->scratch_len = h->cfg.max_body + 16;
 	if ((w->base = base_new()) == NULL ||
 	    (w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
@@ -161,7 +161,8 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 	    http_accept_cb, w)) == NULL || event_add(w->lev, NULL) == -1 ||
 	    (w->stop_ev = event_new(w->base, w->stopfd, EV_READ, stop_cb,
 	    w)) == NULL || event_add(w->stop_ev, NULL) == -1 ||
-	    (w->wait_ev = evtimer_new(w->base, api_wait_cb, w)) == NULL ||
+	    (w->wait_ev = evtimer_new(w->base, http_revoke_wait_cb,
+	    w)) == NULL ||
 	    (w->actx = auth_ctx_new(h->auth)) == NULL ||
 	    (w->md = EVP_MD_CTX_new()) == NULL ||
 	    (w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
@@ -169,9 +170,9 @@ worker_init(struct http *h, struct http_worker *w, int idx,
 	    (w->body = evbuffer_new()) == NULL) {
 		(void)snprintf(errbuf, errlen, "http: worker %d: out of "
 		    "memory", idx);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 static void
@@ -206,7 +207,7 @@ worker_main(void *arg)
 
 	if (event_base_dispatch(w->base) == -1)
 		log_warnx("http: worker %d: event loop failed", w->idx);
-	return (NULL);
+	return NULL;
 }
 
 /* Start the threads with every signal blocked: main takes them. */
@@ -227,7 +228,7 @@ workers_run(struct http *h, char *errbuf, size_t errlen)
 			h->w[i].running = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return (rc == 0 ? 0 : -1);
+	return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -261,37 +262,37 @@ http_setup(struct http *h, char *errbuf, size_t errlen)
 	    &len) == -1) {
 		(void)snprintf(errbuf, errlen, "http: bad listen address "
 		    "\"%.64s\"", h->listen);
-		return (-1);
+		return -1;
 	}
 	if (((struct sockaddr_in *)&ss)->sin_port != 0 &&
 	    probe((struct sockaddr *)&ss, (socklen_t)len, errbuf, errlen) == -1)
-		return (-1);
+		return -1;
 	if ((h->w = calloc((size_t)h->cfg.threads, sizeof(*h->w))) == NULL) {
 		(void)snprintf(errbuf, errlen, "http: out of memory");
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < h->cfg.threads; i++) {
 		h->nworkers = i + 1;
 		if (worker_init(h, &h->w[i], i, &ss, (socklen_t)len, errbuf,
 		    errlen) == -1)
-			return (-1);
+			return -1;
 	}
 	log_listen(h, &ss);
-	return (workers_run(h, errbuf, errlen));
+	return workers_run(h, errbuf, errlen);
 }
 
 static int
 load_clients(struct http *h, char *errbuf, size_t errlen)
 {
 	if (auth_load(h->auth, h->clients, errbuf, errlen) == -1)
-		return (-1);
+		return -1;
 	if (h->clients == NULL)
 		log_warnx("http: no clients file: only /healthz and /readyz "
 		    "will answer");
 	else
 		log_info("http: %zu clients from %s", auth_count(h->auth),
 		    h->clients);
-	return (0);
+	return 0;
 }
 
 struct http *
@@ -304,7 +305,7 @@ http_start(struct store *store, struct metrics *met,
 	if (evthread_use_pthreads() == -1 ||
 	    (h = calloc(1, sizeof(*h))) == NULL) {
 		(void)snprintf(errbuf, errlen, "http: out of memory");
-		return (NULL);
+		return NULL;
 	}
 	h->store = store;
 	h->met = met;
@@ -326,10 +327,10 @@ http_start(struct store *store, struct metrics *met,
 	if (load_clients(h, errbuf, errlen) == -1 ||
 	    http_setup(h, errbuf, errlen) == -1)
 		goto fail;
-	return (h);
+	return h;
 fail:
 	http_stop(&h);
-	return (NULL);
+	return NULL;
 }
 
 int
@@ -339,9 +340,9 @@ http_reload(struct http *h)
 
 	if (load_clients(h, err, sizeof(err)) == -1) {
 		log_warnx("%s; keeping the clients loaded before", err);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 void

@@ -18,7 +18,7 @@ struct http_config {
 	const char	*listen;		/* "ADDR:PORT" */
 	const char	*clients_file;		/* NULL: nobody is let in */
 	int		 threads;		/* worker threads */
-	int		 revoke_wait_ms;	/* /revoke: 200 before, 202 after */
+	int		 revoke_wait_ms; /* /revoke: 200 before, 202 after */
 	int		 leeway;		/* seconds, exp/nbf test */
 	int		 audience_restricted;	/* aud must name the caller */
 	size_t		 max_body;		/* bytes */

@@ -23,7 +23,7 @@
 static void
 add_str(struct evbuffer *b, const char *s)
 {
-	json_str(b, s, strlen(s));
+	http_json_str(b, s, strlen(s));
 }
 
 static const char *
@@ -98,7 +98,7 @@ token_view(struct http_req *r, struct store_txn *txn,
 	    tok->issued ? "true" : "false", status_of(r, tok));
 	if (token_reason(r, txn, tok, b) == -1) {
 		evbuffer_drain(b, evbuffer_get_length(b));
-		api_error(r, 500);
+		http_error(r, 500);
 		return;
 	}
 	if (tok->issued && tok->claims_len > 0) {
@@ -189,8 +189,9 @@ tree_finish(struct tree_out *o, const struct view_walk *w)
 	if (o->dot) {
 		evbuffer_add_buffer(b, o->edges);
 		if (w->truncated)
-			evbuffer_add_printf(b, "  label=\"truncated: the first "
-			    "%d tokens only\";\n  labelloc=t;\n", TREE_MAX_NODES);
+			evbuffer_add_printf(b, "  label=\"truncated: the "
+			    "first %d tokens only\";\n  labelloc=t;\n",
+			    TREE_MAX_NODES);
 		evbuffer_add_printf(b, "}\n");
 		http_reply_body(o->r, 200, "text/vnd.graphviz");
 		return;
@@ -215,7 +216,7 @@ tree(struct http_req *r, struct store_txn *txn, const struct store_token *t,
 	o.dot = dot;
 	o.nodes = r->w->body;
 	if ((o.edges = evbuffer_new()) == NULL) {
-		api_error(r, 503);
+		http_error(r, 503);
 		return;
 	}
 	if (dot)
@@ -230,7 +231,7 @@ tree(struct http_req *r, struct store_txn *txn, const struct store_token *t,
 	w.max = TREE_MAX_NODES;
 	if (view_walk_run(txn, t, &w) == -1) {
 		evbuffer_drain(o.nodes, evbuffer_get_length(o.nodes));
-		api_error(r, 500);
+		http_error(r, 500);
 	} else
 		tree_finish(&o, &w);
 	evbuffer_free(o.edges);
@@ -245,12 +246,12 @@ parse_rest(const char *rest, size_t len, int *is_tree, char *jti,
 	if (*is_tree)
 		len -= 5;
 	if (len == 0 || memchr(rest, '/', len) != NULL)
-		return (-1);
-	return (http_decode(rest, len, jti, jtilen, 0) <= 0 ? -1 : 0);
+		return -1;
+	return http_decode(rest, len, jti, jtilen, 0) <= 0 ? -1 : 0;
 }
 
 void
-admin_token(struct http_req *r, const char *rest, size_t len)
+http_admin_token(struct http_req *r, const char *rest, size_t len)
 {
 	struct http_field	 q[2] = { { "iss", NULL, 0 },
 	    { "format", NULL, 0 } };
@@ -261,18 +262,18 @@ admin_token(struct http_req *r, const char *rest, size_t len)
 	int			 is_tree, rc;
 
 	if (parse_rest(rest, len, &is_tree, jti, sizeof(jti)) == -1) {
-		api_error(r, 404);
+		http_error(r, 404);
 		return;
 	}
 	if (http_form(r->query != NULL ? r->query : "", r->query_len, q, 2,
 	    r->w->scratch, r->w->scratch_len) == -1 ||
 	    (q[1].val != NULL && strcmp(q[1].val, "dot") != 0 &&
 	    strcmp(q[1].val, "json") != 0)) {
-		api_error(r, 400);
+		http_error(r, 400);
 		return;
 	}
 	if (store_begin(r->w->h->store, 1, &txn) == -1) {
-		api_error(r, 503);
+		http_error(r, 503);
 		return;
 	}
 	rc = q[0].val != NULL ? store_lookup(txn, q[0].val, jti, &id) :
@@ -280,9 +281,9 @@ admin_token(struct http_req *r, const char *rest, size_t len)
 	if (rc == 0)
 		rc = store_get(txn, id, &tok);
 	if (rc == STORE_EXISTS)
-		api_error(r, 409);
+		http_error(r, 409);
 	else if (rc != 0)
-		api_error(r, rc == STORE_NOTFOUND ? 404 : 500);
+		http_error(r, rc == STORE_NOTFOUND ? 404 : 500);
 	else if (is_tree)
 		tree(r, txn, &tok, q[1].val != NULL &&
 		    strcmp(q[1].val, "dot") == 0);

@@ -38,7 +38,7 @@ path_is(const struct http_req *r, const char *p)
 {
 	size_t	 n = strlen(p);
 
-	return (r->path_len == n && memcmp(r->path, p, n) == 0);
+	return r->path_len == n && memcmp(r->path, p, n) == 0;
 }
 
 /* 0 if the caller may go on; else the 401 or 403 was sent. */
@@ -48,16 +48,16 @@ gate(struct http_req *r, int role, const char **client)
 	switch (auth_check_peer(r->w->actx, r->authz, r->authz_len, role,
 	    r->peer_len > 0 ? r->peer : NULL, r->peer_len, client)) {
 	case AUTH_OK:
-		return (0);
+		return 0;
 	case AUTH_FORBIDDEN:
-		api_error(r, 403);
-		return (-1);
+		http_error(r, 403);
+		return -1;
 	case AUTH_THROTTLED:
-		api_error(r, 429);
-		return (-1);
+		http_error(r, 429);
+		return -1;
 	default:
-		api_error(r, 401);
-		return (-1);
+		http_error(r, 401);
+		return -1;
 	}
 }
 
@@ -67,14 +67,14 @@ method_ok(struct http_req *r, int get)
 {
 	if (get ? (r->method == HM_GET || r->method == HM_HEAD) :
 	    r->method == HM_POST)
-		return (0);
+		return 0;
 	r->allow = get ? "GET, HEAD" : "POST";
-	api_error(r, 405);
-	return (-1);
+	http_error(r, 405);
+	return -1;
 }
 
 int
-api_form_body(struct http_req *r, struct http_field *f, size_t nf)
+http_form_body(struct http_req *r, struct http_field *f, size_t nf)
 {
 	static const char form[] = "application/x-www-form-urlencoded";
 	size_t		 n = sizeof(form) - 1;
@@ -82,27 +82,27 @@ api_form_body(struct http_req *r, struct http_field *f, size_t nf)
 	if (r->ctype != NULL && (r->ctype_len < n ||
 	    strncasecmp(r->ctype, form, n) != 0 ||
 	    (r->ctype_len > n && r->ctype[n] != ';' && r->ctype[n] != ' '))) {
-		api_error(r, 400);
-		return (-1);
+		http_error(r, 400);
+		return -1;
 	}
 	if (http_form(r->body, r->body_len, f, nf, r->w->scratch,
 	    r->w->scratch_len) == -1 || f[0].val == NULL || f[0].len == 0) {
-		api_error(r, 400);
-		return (-1);
+		http_error(r, 400);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 int
-api_raw_hash(struct http_req *r, const char *token, uint8_t h[STORE_HASH_LEN])
+http_raw_hash(struct http_req *r, const char *token, uint8_t h[STORE_HASH_LEN])
 {
 	unsigned int	 hl;
 
 	if (EVP_DigestInit_ex2(r->w->md, r->w->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(r->w->md, token, strlen(token)) != 1 ||
 	    EVP_DigestFinal_ex(r->w->md, h, &hl) != 1 || hl != STORE_HASH_LEN)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /*
@@ -121,12 +121,12 @@ api_lookup(struct http_req *r, struct store_txn *txn, const char *token,
 		rc = iss != NULL ? store_lookup(txn, iss, token, id) :
 		    store_lookup_jti(txn, token, id);
 		if (rc != STORE_NOTFOUND)
-			return (rc == STORE_EXISTS ? STORE_NOTFOUND : rc);
+			return rc == STORE_EXISTS ? STORE_NOTFOUND : rc;
 	}
 	/* RFC 7662 2.1: a hint that finds nothing widens the search. */
-	if (api_raw_hash(r, token, h) == -1)
-		return (-1);
-	return (store_lookup_hash(txn, h, id));
+	if (http_raw_hash(r, token, h) == -1)
+		return -1;
+	return store_lookup_hash(txn, h, id);
 }
 
 static int
@@ -138,7 +138,7 @@ aud_names(const struct store_token *tok, const char *client)
 
 	if ((claims = json_loadb(tok->claims, tok->claims_len, 0, NULL)) ==
 	    NULL)
-		return (0);
+		return 0;
 	aud = json_object_get(claims, "aud");
 	if (json_is_string(aud))
 		yes = strcmp(json_string_value(aud), client) == 0;
@@ -147,7 +147,7 @@ aud_names(const struct store_token *tok, const char *client)
 		    client) == 0)
 			yes = 1;
 	json_decref(claims);
-	return (yes);
+	return yes;
 }
 
 static int
@@ -158,14 +158,14 @@ is_active(struct http_req *r, const struct store_token *tok,
 	int64_t			 now = (int64_t)time(NULL);
 
 	if (!tok->issued || tok->status != STORE_ACTIVE)
-		return (0);
+		return 0;
 	if (tok->nbf != 0 && tok->nbf > now + cfg->leeway)
-		return (0);
+		return 0;
 	if (now >= tok->exp + cfg->leeway)
-		return (0);
+		return 0;
 	if (tok->claims_len < 3 || ((const char *)tok->claims)[0] != '{')
-		return (0);
-	return (!cfg->audience_restricted || aud_names(tok, client));
+		return 0;
+	return !cfg->audience_restricted || aud_names(tok, client);
 }
 
 static void
@@ -180,17 +180,17 @@ introspect(struct http_req *r, const char *client)
 	uint64_t		 id;
 	int			 rc;
 
-	if (api_form_body(r, f, 3) == -1)
+	if (http_form_body(r, f, 3) == -1)
 		return;
 	if (store_read_begin(r->w->h->store, &r->w->rtxn) == -1) {
-		api_error(r, 503);
+		http_error(r, 503);
 		return;
 	}
 	txn = r->w->rtxn;
 	if ((rc = api_lookup(r, txn, f[0].val, f[1].val, f[2].val, &id)) == 0)
 		rc = store_peek(txn, id, &tok);
 	if (rc == -1)
-		api_error(r, 500);
+		http_error(r, 500);
 	else if (rc == 0 && is_active(r, &tok, client)) {
 		iov[1].iov_base = (char *)(uintptr_t)tok.claims + 1;
 		iov[1].iov_len = tok.claims_len - 1;
@@ -240,17 +240,17 @@ serve_admin(struct http_req *r)
 	size_t		 n = sizeof(pfx) - 1;
 
 	if (r->path_len < n || memcmp(r->path, pfx, n) != 0)
-		return (-1);
+		return -1;
 	r->ep = r->path_len > n + 5 &&
 	    memcmp(r->path + r->path_len - 5, "/tree", 5) == 0 ?
 	    MET_EP_TREE : MET_EP_TOKEN;
 	if (method_ok(r, 1) == 0 && gate(r, AUTH_ROLE_ADMIN, NULL) == 0)
-		admin_token(r, r->path + n, r->path_len - n);
-	return (0);
+		http_admin_token(r, r->path + n, r->path_len - n);
+	return 0;
 }
 
 int
-api_serve(struct http_req *r)
+http_api_serve(struct http_req *r)
 {
 	const char	*client = NULL;
 
@@ -263,7 +263,7 @@ api_serve(struct http_req *r)
 		r->ep = MET_EP_REVOKE;
 		if (method_ok(r, 0) == 0 &&
 		    gate(r, AUTH_ROLE_REVOKE, NULL) == 0)
-			return (api_revoke(r));
+			return http_revoke(r);
 	} else if (path_is(r, "/healthz")) {
 		r->ep = MET_EP_HEALTHZ;
 		if (method_ok(r, 1) == 0)
@@ -277,6 +277,6 @@ api_serve(struct http_req *r)
 		if (method_ok(r, 1) == 0 && gate(r, AUTH_ROLE_ADMIN, NULL) == 0)
 			metrics(r);
 	} else if (serve_admin(r) == -1)
-		api_error(r, 404);
-	return (0);
+		http_error(r, 404);
+	return 0;
 }

@@ -62,7 +62,7 @@ struct http_conn {
 	int		 sent_continue;
 	int		 paused;	/* not reading: buffers full */
 	int		 closing_by;	/* dev bounds the close now */
-	uint64_t	 head_t0;	/* µs: first byte of a partial request */
+	uint64_t	 head_t0;	/* µs: a partial request's first byte */
 	uint8_t		 peer[16];	/* address bytes, for auth budgets */
 	size_t		 peer_len;
 	struct http_req	 req;
@@ -77,7 +77,7 @@ http_now_us(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void
@@ -90,7 +90,7 @@ conn_free(struct http_conn *c)
 	w->h->nconns--;
 	if (c->req.waiting) {
 		TAILQ_REMOVE(&w->waits, &c->req, wait_entry);
-		api_wait_drop(&c->req);
+		http_revoke_wait_drop(&c->req);
 	}
 	if (c->rev != NULL)
 		event_free(c->rev);
@@ -128,9 +128,9 @@ conn_bound_close(struct http_conn *c)
 	if (c->w->h->cfg.timeout < LINGER_SEC)
 		tv.tv_sec = c->w->h->cfg.timeout;
 	if (c->closing_by)
-		return (0);
+		return 0;
 	c->closing_by = 1;
-	return (evtimer_add(c->dev, &tv));
+	return evtimer_add(c->dev, &tv);
 }
 
 /*
@@ -160,20 +160,20 @@ conn_flush(struct http_conn *c)
 	    evbuffer_write(c->out, c->fd) == -1 &&
 	    errno != EAGAIN && errno != EINTR) {
 		conn_free(c);
-		return (-1);
+		return -1;
 	}
 	if (evbuffer_get_length(c->out) > 0) {
 		if (!event_pending(c->wev, EV_WRITE, NULL))
 			event_add(c->wev, c->w->tmo);
-		return (0);
+		return 0;
 	}
 	if (event_pending(c->wev, EV_WRITE, NULL))
 		event_del(c->wev);
 	if (c->closing && !c->busy) {
 		conn_linger(c);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 static void
@@ -197,7 +197,7 @@ in_limit(const struct http_conn *c)
 {
 	const struct http_config *cfg = &c->w->h->cfg;
 
-	return (cfg->max_headers + cfg->max_body + READ_MIN);
+	return cfg->max_headers + cfg->max_body + READ_MIN;
 }
 
 /* Make room to read: move the unconsumed bytes down, or grow. */
@@ -208,20 +208,20 @@ conn_room(struct http_conn *c)
 	char	*p;
 
 	if (c->icap - c->ilen >= READ_MIN)
-		return (0);
+		return 0;
 	if (c->ioff > 0) {
 		memmove(c->ib, c->ib + c->ioff, c->ilen - c->ioff);
 		c->ilen -= c->ioff;
 		c->ioff = 0;
 	}
 	if (c->icap - c->ilen >= READ_MIN || c->icap >= in_limit(c))
-		return (0);
+		return 0;
 	cap = c->icap * 2 < in_limit(c) ? c->icap * 2 : in_limit(c);
 	if ((p = realloc(c->ib, cap)) == NULL)
-		return (-1);
+		return -1;
 	c->ib = p;
 	c->icap = cap;
-	return (0);
+	return 0;
 }
 
 static void
@@ -289,7 +289,7 @@ conn_new(struct http_worker *w, evutil_socket_t fd,
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return (-1);
+		return -1;
 	c->w = w;
 	c->fd = fd;
 	c->req.w = w;
@@ -310,9 +310,9 @@ conn_new(struct http_worker *w, evutil_socket_t fd,
 	    event_add(c->rev, w->tmo) == -1) {
 		c->fd = -1;
 		conn_free(c);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 static void
@@ -398,25 +398,25 @@ static const char *
 reason_of(int status)
 {
 	switch (status) {
-	case 200: return ("OK");
-	case 202: return ("Accepted");
-	case 400: return ("Bad Request");
-	case 401: return ("Unauthorized");
-	case 403: return ("Forbidden");
-	case 404: return ("Not Found");
-	case 405: return ("Method Not Allowed");
-	case 408: return ("Request Timeout");
-	case 409: return ("Conflict");
-	case 413: return ("Content Too Large");
-	case 415: return ("Unsupported Media Type");
-	case 417: return ("Expectation Failed");
-	case 429: return ("Too Many Requests");
-	case 431: return ("Request Header Fields Too Large");
-	case 500: return ("Internal Server Error");
-	case 501: return ("Not Implemented");
-	case 503: return ("Service Unavailable");
-	case 505: return ("HTTP Version Not Supported");
-	default: return ("Unknown");
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
 	}
 }
 
@@ -499,7 +499,7 @@ reply_head(struct http_req *r, int status, const char *ctype, size_t len,
 	else if (r->http10)	/* RFC 9112 9.3: 1.0 keeps alive if told */
 		hb_str(&b, "Connection: keep-alive\r\n");
 	hb_add(&b, "\r\n", 2);
-	return (b.full ? -1 : (int)b.len);
+	return b.full ? -1 : (int)b.len;
 }
 
 void
@@ -565,7 +565,7 @@ conn_refuse(struct http_conn *c, int status)
 	r->head_only = 0;
 	r->allow = NULL;
 	r->t0 = http_now_us();
-	api_error(r, status);
+	http_error(r, status);
 	if (conn_bound_close(c) == -1)
 		log_warnx("http: cannot arm a close deadline");
 }
@@ -612,14 +612,14 @@ conn_more(struct http_conn *c, const struct http_msg *m)
 		c->head_t0 = http_now_us();
 		if (evtimer_add(c->dev, c->w->tmo) == -1) {
 			conn_refuse(c, 500);
-			return (-1);
+			return -1;
 		}
 	}
 	if (m != NULL && m->expect_continue && !c->sent_continue) {
 		evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		c->sent_continue = 1;
 	}
-	return (1);
+	return 1;
 }
 
 /* Serve one request from c->ib.  0 served, 1 need more, -1 stop. */
@@ -636,19 +636,19 @@ conn_one(struct http_conn *c)
 	len = c->ilen - c->ioff;
 	look = len < cfg->max_headers ? len : cfg->max_headers;
 	if ((rc = http_parse(p, look, cfg->max_headers, &m)) == HTTP_MORE)
-		return (conn_more(c, NULL));
+		return conn_more(c, NULL);
 	if (rc == 0 && m.clen > cfg->max_body)
 		rc = 413;
 	if (rc != 0) {
 		conn_refuse(c, rc);
-		return (-1);
+		return -1;
 	}
 	total = m.head_len + m.clen;
 	if (len < total)
-		return (conn_more(c, &m));
+		return conn_more(c, &m);
 	req_fill(&c->req, &m, p);
 	c->req.t0 = http_now_us();
-	c->busy = api_serve(&c->req);
+	c->busy = http_api_serve(&c->req);
 	c->ioff += total;
 	if (c->ioff == c->ilen)
 		c->ioff = c->ilen = 0;
@@ -656,7 +656,7 @@ conn_one(struct http_conn *c)
 		evtimer_del(c->dev);
 	c->head_t0 = 0;
 	c->sent_continue = 0;
-	return (0);
+	return 0;
 }
 
 /* Read only while the buffers have room: bounds a pipelining client. */

@@ -171,30 +171,30 @@ void	http_reply_body(struct http_req *, int status, const char *ctype);
 void	http_resume(struct http_req *);
 
 /* http_api.c: serve r; 0 when answered, 1 when it went asynchronous. */
-int	api_serve(struct http_req *);
+int	http_api_serve(struct http_req *);
 /* The fields of a form body.  0, or -1 (the 400 was sent). */
-int	api_form_body(struct http_req *, struct http_field *f, size_t nf);
+int	http_form_body(struct http_req *, struct http_field *f, size_t nf);
 /* SHA-256 of a raw token, as token.hash names it.  0 or -1. */
-int	api_raw_hash(struct http_req *, const char *token,
+int	http_raw_hash(struct http_req *, const char *token,
 	    uint8_t h[32]);
 
 /* http_revoke.c: POST /revoke; 0 when answered, 1 when waiting. */
-int	api_revoke(struct http_req *);
+int	http_revoke(struct http_req *);
 /* The poll timer of w->waits (arg: the worker). */
-void	api_wait_cb(evutil_socket_t, short, void *);
+void	http_revoke_wait_cb(evutil_socket_t, short, void *);
 /* Answer every waiting /revoke now (the worker stops): 202 or 503. */
-void	api_wait_final(struct http_worker *);
+void	http_revoke_wait_final(struct http_worker *);
 /* A waiting /revoke whose connection is freed: forget its delivery. */
-void	api_wait_drop(struct http_req *);
+void	http_revoke_wait_drop(struct http_req *);
 
 /* http_admin.c */
-void	admin_token(struct http_req *, const char *rest, size_t len);
+void	http_admin_token(struct http_req *, const char *rest, size_t len);
 
 /* http_reply.c: the OAuth error object for status, as the body. */
-void	api_error(struct http_req *, int status);
+void	http_error(struct http_req *, int status);
 /* The same with an error_description (a constant, JSON-safe string). */
-void	api_error_desc(struct http_req *, int status, const char *desc);
+void	http_error_desc(struct http_req *, int status, const char *desc);
 /* Append s[0..n) to b as a JSON string, quotes included. */
-void	json_str(struct evbuffer *b, const char *s, size_t n);
+void	http_json_str(struct evbuffer *b, const char *s, size_t n);
 
 #endif

@@ -15,7 +15,7 @@
 #define STR_IOV(s)	{ (void *)(uintptr_t)(s), sizeof(s) - 1 }
 
 void
-api_error_desc(struct http_req *r, int status, const char *desc)
+http_error_desc(struct http_req *r, int status, const char *desc)
 {
 	struct iovec	 iov[5] = { STR_IOV("{\"error\":\""), { NULL, 0 },
 	    STR_IOV("\",\"error_description\":\""), { NULL, 0 },
@@ -47,13 +47,13 @@ api_error_desc(struct http_req *r, int status, const char *desc)
 }
 
 void
-api_error(struct http_req *r, int status)
+http_error(struct http_req *r, int status)
 {
-	api_error_desc(r, status, NULL);
+	http_error_desc(r, status, NULL);
 }
 
 void
-json_str(struct evbuffer *b, const char *s, size_t n)
+http_json_str(struct evbuffer *b, const char *s, size_t n)
 {
 	char	 esc[8];
 	size_t	 i, run = 0;

@@ -56,11 +56,11 @@ str_ok(const char *s, size_t n)
 	json_t	*j;
 
 	if (n == 0 || n > STR_MAX || strlen(s) != n)
-		return (0);
+		return 0;
 	if ((j = json_stringn(s, n)) == NULL)	/* not UTF-8 */
-		return (0);
+		return 0;
 	json_decref(j);
-	return (1);
+	return 1;
 }
 
 /* The known token id: revoke it by its own (iss, jti).  0 or -1. */
@@ -70,11 +70,11 @@ rv_known(struct store_txn *txn, uint64_t id, struct rv *v)
 	struct store_token	 tok;
 
 	if (store_peek(txn, id, &tok) != 0)
-		return (-1);
+		return -1;
 	v->iss = tok.iss;
 	v->jti = tok.jti;
 	v->revoked = tok.status == STORE_REVOKED;
-	return (0);
+	return 0;
 }
 
 /* The issuer of an unknown token.  0, 1 (v->why: a 400) or -1. */
@@ -85,15 +85,15 @@ rv_issuer(struct store_txn *txn, const char *iss, struct rv *v)
 
 	if (iss != NULL) {
 		v->iss = iss;
-		return (0);
+		return 0;
 	}
 	if ((rc = store_sole_issuer(txn, &v->iss)) == 0)
-		return (0);
+		return 0;
 	if (rc == STORE_EXISTS)
 		v->why = "token unknown and several issuers known: give iss";
 	else if (rc == STORE_NOTFOUND)
 		v->why = "token unknown and no issuer known yet: give iss";
-	return (rc == -1 ? -1 : 1);
+	return rc == -1 ? -1 : 1;
 }
 
 /* token_type_hint=jti.  0, 1 (a 400) or -1. */
@@ -110,30 +110,30 @@ rv_jti(struct http_req *r, struct store_txn *txn, const struct http_field *f,
 	    store_lookup_jti(txn, jti, &id);
 	if (rc == STORE_EXISTS) {
 		v->why = "jti known under several issuers: give iss";
-		return (1);
+		return 1;
 	}
 	if (rc != STORE_NOTFOUND)
-		return (rc == 0 ? rv_known(txn, id, v) : -1);
+		return rc == 0 ? rv_known(txn, id, v) : -1;
 	/* RFC 7009 2.1: a hint that finds nothing widens the search. */
-	if (api_raw_hash(r, jti, h) == -1 ||
+	if (http_raw_hash(r, jti, h) == -1 ||
 	    (rc = store_lookup_hash(txn, h, &id)) == -1)
-		return (-1);
+		return -1;
 	if (rc == 0 && rv_known(txn, id, v) == -1)
-		return (-1);
+		return -1;
 	if (rc == 0 && (iss == NULL || strcmp(iss, v->iss) == 0))
-		return (0);
+		return 0;
 	v->revoked = 0;
 	if (!str_ok(jti, f[0].len)) {
 		v->why = "jti must be 1..256 bytes of UTF-8";
-		return (1);
+		return 1;
 	}
 	v->jti = jti;
 	if ((rc = rv_issuer(txn, iss, v)) != 0)
-		return (rc);
+		return rc;
 	/* A placeholder (a parent named, a revocation remembered). */
 	if ((rc = store_lookup(txn, v->iss, jti, &id)) == 0)
-		return (rv_known(txn, id, v));
-	return (rc == STORE_NOTFOUND ? 0 : -1);
+		return rv_known(txn, id, v);
+	return rc == STORE_NOTFOUND ? 0 : -1;
 }
 
 /* A raw token.  0, 1 (a 400) or -1. */
@@ -145,14 +145,14 @@ rv_raw(struct http_req *r, struct store_txn *txn, const struct http_field *f,
 	uint64_t	 id;
 	int		 rc;
 
-	if (api_raw_hash(r, f[0].val, h) == -1 ||
+	if (http_raw_hash(r, f[0].val, h) == -1 ||
 	    (rc = store_lookup_hash(txn, h, &id)) == -1)
-		return (-1);
+		return -1;
 	if (rc == 0)
-		return (rv_known(txn, id, v));
+		return rv_known(txn, id, v);
 	(void)b64_encode(h, sizeof(h), v->hash, 1);
 	v->jti = NULL;
-	return (rv_issuer(txn, f[2].val, v));
+	return rv_issuer(txn, f[2].val, v);
 }
 
 static void
@@ -181,12 +181,12 @@ revoke_event(struct http_req *r, const struct rv *v)
 	evbuffer_add_printf(b, "{\"v\":1,\"type\":\"token.revoked\","
 	    "\"id\":\"%s\",\"time\":%lld,\"iss\":", r->wait_id,
 	    (long long)time(NULL));
-	json_str(b, v->iss, strlen(v->iss));
+	http_json_str(b, v->iss, strlen(v->iss));
 	if (v->jti != NULL) {
 		evbuffer_add_printf(b, ",\"target\":{\"jti\":");
-		json_str(b, v->jti, strlen(v->jti));
+		http_json_str(b, v->jti, strlen(v->jti));
 		evbuffer_add_printf(b, ",\"iss\":");
-		json_str(b, v->iss, strlen(v->iss));
+		http_json_str(b, v->iss, strlen(v->iss));
 	} else
 		evbuffer_add_printf(b, ",\"target\":{\"hash\":\"%s\"",
 		    v->hash);
@@ -209,11 +209,11 @@ revoke_submit(struct http_req *r, const struct rv *v)
 	event_id(r->wait_id);
 	if (hk->submit == NULL || hk->pending == NULL) {
 		log_warnx("http: /revoke: no producer to publish with");
-		return (-1);
+		return -1;
 	}
 	if (pending_add(hk->pending, r->wait_id, &r->wait_tag) == -1) {
 		log_warnx("http: /revoke: too many events awaiting delivery");
-		return (-1);
+		return -1;
 	}
 	revoke_event(r, v);
 	len = evbuffer_get_length(b);
@@ -227,7 +227,7 @@ revoke_submit(struct http_req *r, const struct rv *v)
 		    r->wait_id);
 	} else
 		log_info("http: /revoke: submitted event %s", r->wait_id);
-	return (rc);
+	return rc;
 }
 
 /* Wait for the event's delivery report and its application. */
@@ -246,12 +246,12 @@ revoke_wait(struct http_req *r)
 	r->waiting = 1;
 	if (!evtimer_pending(w->wait_ev, NULL))
 		evtimer_add(w->wait_ev, &tv);
-	return (1);
+	return 1;
 }
 
 /* 0 when answered, 1 when waiting for the event. */
 int
-api_revoke(struct http_req *r)
+http_revoke(struct http_req *r)
 {
 	struct http_field	 f[3] = { { "token", NULL, 0 },
 	    { "token_type_hint", NULL, 0 }, { "iss", NULL, 0 } };
@@ -260,17 +260,17 @@ api_revoke(struct http_req *r)
 	const char		*hint;
 	int			 rc;
 
-	if (api_form_body(r, f, 3) == -1)
-		return (0);
+	if (http_form_body(r, f, 3) == -1)
+		return 0;
 	memset(&v, 0, sizeof(v));
 	hint = f[1].val;
 	if (f[2].val != NULL && !str_ok(f[2].val, f[2].len)) {
-		api_error_desc(r, 400, "iss must be 1..256 bytes of UTF-8");
-		return (0);
+		http_error_desc(r, 400, "iss must be 1..256 bytes of UTF-8");
+		return 0;
 	}
 	if (store_begin(r->w->h->store, 1, &txn) == -1) {
-		api_error(r, 503);
-		return (0);
+		http_error(r, 503);
+		return 0;
 	}
 	rc = hint != NULL && strcmp(hint, "jti") == 0 ?
 	    rv_jti(r, txn, f, &v) : rv_raw(r, txn, f, &v);
@@ -280,18 +280,18 @@ api_revoke(struct http_req *r)
 	switch (rc) {
 	case 0:		/* revoked already: applied */
 		http_reply(r, 200, NULL, NULL, 0);
-		return (0);
+		return 0;
 	case 1:
-		api_error_desc(r, 400, v.why);
-		return (0);
+		http_error_desc(r, 400, v.why);
+		return 0;
 	case 2:
-		return (revoke_wait(r));
+		return revoke_wait(r);
 	case 3:
-		api_error_desc(r, 503, "revocation not queued: retry");
-		return (0);
+		http_error_desc(r, 503, "revocation not queued: retry");
+		return 0;
 	default:
-		api_error(r, 500);
-		return (0);
+		http_error(r, 500);
+		return 0;
 	}
 }
 
@@ -308,12 +308,12 @@ wait_outcome(struct http_req *r, struct store_txn *txn, uint64_t now,
 
 	if (now < r->wait_until && txn != NULL &&
 	    store_event_seen(txn, r->wait_id) == 1)
-		return (200);
+		return 200;
 	if (st == PENDING_FAILED)
-		return (503);
+		return 503;
 	if (st == PENDING_ACKED)
-		return (final || now >= r->wait_until ? 202 : 0);
-	return (final || now >= r->ack_until ? 503 : 0);
+		return final || now >= r->wait_until ? 202 : 0;
+	return final || now >= r->ack_until ? 503 : 0;
 }
 
 static void
@@ -327,7 +327,7 @@ wait_answer(struct http_req *r, int status)
 	if (status == 503) {
 		log_warnx("http: /revoke: event %s: no acknowledgement from "
 		    "the broker (failed, or not in time): 503", r->wait_id);
-		api_error_desc(r, 503, "the broker did not acknowledge the "
+		http_error_desc(r, 503, "the broker did not acknowledge the "
 		    "revocation: retry");
 	} else
 		http_reply(r, status, NULL, NULL, 0);
@@ -354,7 +354,7 @@ wait_pass(struct http_worker *w, int final)
 }
 
 void
-api_wait_cb(evutil_socket_t fd, short what, void *arg)
+http_revoke_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_worker	*w = arg;
 	struct timeval		 tv = { 0, WAIT_POLL_US };
@@ -367,13 +367,13 @@ api_wait_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-api_wait_final(struct http_worker *w)
+http_revoke_wait_final(struct http_worker *w)
 {
 	wait_pass(w, 1);
 }
 
 void
-api_wait_drop(struct http_req *r)
+http_revoke_wait_drop(struct http_req *r)
 {
 	r->waiting = 0;
 	pending_release(r->w->h->hooks.pending, r->wait_tag, 1);

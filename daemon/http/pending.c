@@ -41,18 +41,18 @@ pending_new(size_t cap)
 
 	if (cap == 0 || cap > SLOT_MASK + 1 ||
 	    (p = calloc(1, sizeof(*p))) == NULL)
-		return (NULL);
+		return NULL;
 	if ((p->s = calloc(cap, sizeof(*p->s))) == NULL ||
 	    pthread_mutex_init(&p->mu, NULL) != 0) {
 		free(p->s);
 		free(p);
-		return (NULL);
+		return NULL;
 	}
 	p->cap = cap;
 	for (i = 0; i < cap; i++)
 		p->s[i].next_free = (uint32_t)(i + 1);
 	p->free_head = 0;
-	return (p);
+	return p;
 }
 
 void
@@ -69,7 +69,7 @@ pending_free(struct pending **pp)
 int
 pending_tag(uint64_t tag)
 {
-	return ((tag & PENDING_TAG_BIT) != 0);
+	return (tag & PENDING_TAG_BIT) != 0;
 }
 
 /* The slot of tag, or NULL; with the mutex held. */
@@ -79,9 +79,9 @@ slot_of(struct pending *p, uint64_t tag)
 	struct slot	*s;
 
 	if (!pending_tag(tag) || (tag & SLOT_MASK) >= p->cap)
-		return (NULL);
+		return NULL;
 	s = &p->s[tag & SLOT_MASK];
-	return (s->tag == tag ? s : NULL);
+	return s->tag == tag ? s : NULL;
 }
 
 static void
@@ -103,7 +103,7 @@ pending_add(struct pending *p, const char *id, uint64_t *tag)
 	pthread_mutex_lock(&p->mu);
 	if (p->free_head >= p->cap) {
 		pthread_mutex_unlock(&p->mu);
-		return (-1);
+		return -1;
 	}
 	s = &p->s[p->free_head];
 	p->free_head = s->next_free;
@@ -117,7 +117,7 @@ pending_add(struct pending *p, const char *id, uint64_t *tag)
 	p->outstanding++;
 	*tag = s->tag;
 	pthread_mutex_unlock(&p->mu);
-	return (0);
+	return 0;
 }
 
 void
@@ -150,7 +150,7 @@ pending_state(struct pending *p, uint64_t tag)
 	pthread_mutex_lock(&p->mu);
 	st = (s = slot_of(p, tag)) != NULL ? s->state : PENDING_FAILED;
 	pthread_mutex_unlock(&p->mu);
-	return (st);
+	return st;
 }
 
 void
@@ -176,7 +176,7 @@ pending_outstanding(struct pending *p)
 	pthread_mutex_lock(&p->mu);
 	n = p->outstanding;
 	pthread_mutex_unlock(&p->mu);
-	return (n);
+	return n;
 }
 
 size_t
@@ -192,5 +192,5 @@ pending_log_unacked(struct pending *p, const char *why)
 			n++;
 		}
 	pthread_mutex_unlock(&p->mu);
-	return (n);
+	return n;
 }

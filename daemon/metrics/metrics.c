@@ -63,9 +63,9 @@ metrics_new(void)
 	struct metrics	*m;
 
 	if ((m = aligned_alloc(64, sizeof(*m))) == NULL)
-		return (NULL);
+		return NULL;
 	memset(m, 0, sizeof(*m));
-	return (m);
+	return m;
 }
 
 void
@@ -98,8 +98,8 @@ int64_t
 metrics_get(struct metrics *m, int gauge)
 {
 	if (m == NULL || gauge < 0 || gauge >= MET_NGAUGES)
-		return (0);
-	return (atomic_load_explicit(&m->gauge[gauge], memory_order_relaxed));
+		return 0;
+	return atomic_load_explicit(&m->gauge[gauge], memory_order_relaxed);
 }
 
 void
@@ -118,7 +118,7 @@ my_shard(struct metrics *m)
 {
 	if (shard_idx < 0)
 		shard_idx = (int)(atomic_fetch_add(&next_shard, 1) % NSHARDS);
-	return (&m->shard[shard_idx]);
+	return &m->shard[shard_idx];
 }
 
 static size_t
@@ -129,7 +129,7 @@ bucket_of(uint64_t usec)
 	for (i = 0; i < NBUCKETS - 1; i++)
 		if (usec <= bucket_us[i])
 			break;
-	return (i);
+	return i;
 }
 
 void
@@ -155,7 +155,7 @@ metrics_http(struct metrics *m, int ep, int status, uint64_t usec)
 static uint64_t
 load(_Atomic uint64_t *p)
 {
-	return (atomic_load_explicit(p, memory_order_relaxed));
+	return atomic_load_explicit(p, memory_order_relaxed);
 }
 
 static void
@@ -222,8 +222,8 @@ const char *
 metrics_ready_reason(int code)
 {
 	if (code < 0 || code >= READY_NREASONS)
-		return ("unknown");
-	return (ready_reasons[code]);
+		return "unknown";
+	return ready_reasons[code];
 }
 
 static void

@@ -344,11 +344,11 @@ replay_own(struct replay_args *a, int argc, char **argv, int *i)
 	size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 
 	if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)
-		return (a->verbose = 1);
+		return a->verbose = 1;
 	if (strcmp(arg, "--force") == 0)
-		return (a->force = 1);
+		return a->force = 1;
 	if (strcmp(arg, "--keep-outbox") == 0)
-		return (a->keep_outbox = 1);
+		return a->keep_outbox = 1;
 	if (len == 6 && strncmp(arg, "--file", 6) == 0)
 		dst = &a->file;
 	else if (len == 7 && strncmp(arg, "--topic", 7) == 0)

@@ -11,10 +11,7 @@
 #include "daemon/revokerctl/ctl.h"
 #include "daemon/revokerctl/gen.h"
 
-void
-ctl_usage(FILE *fp)
-{
-	fprintf(fp,
+static const char usage[] =
 "usage: revokerctl COMMAND [OPTIONS]\n"
 "\n"
 "Commands work on a revokerd database directory, also while the daemon\n"
@@ -87,7 +84,12 @@ ctl_usage(FILE *fp)
 "\tprocess, on loopback) with the topics given, and print its address;\n"
 "\tserve until SIGTERM or SIGINT.  For quick tests: BROKER=mock.\n"
 "\n"
-"Exit status: 0 ok, 1 failure, 2 usage error.\n");
+"Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+void
+ctl_usage(FILE *fp)
+{
+	fputs(usage, fp);
 }
 
 static int

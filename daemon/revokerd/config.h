@@ -24,7 +24,7 @@ struct config {
 	char		*topic_out;
 	char		*topic_violations;
 	char		*topic_dlq;
-	int		 partitions;	/* of topics the embedded broker makes */
+	int		 partitions;	/* of the embedded broker's topics */
 	/* storage and apply */
 	char		*db;
 	size_t		 map_size;	/* MiB */

@@ -50,10 +50,10 @@ struct daemon {
 	int			 paused;	/* READY_STORE_*: applying */
 	int			 retry_ms;	/* backoff of the next retry */
 	int			 drain_failed;	/* the outbox drain failed */
-	uint64_t		 gap_pending;	/* input gap messages not acked */
-	int			 gap_unrecorded; /* one the store did not take */
+	uint64_t		 gap_pending;	/* gap messages not acked */
+	int			 gap_unrecorded; /* a gap not stored */
 	int			 gap_tick;
-	int			 lockfd;	/* store_lock() of the database */
+	int			 lockfd;	/* store_lock() */
 };
 
 static void

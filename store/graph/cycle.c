@@ -46,7 +46,7 @@ lvl_get(struct store_txn *t, uint64_t id, uint32_t *k)
 	int rc;
 
 	*k = 0;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_LVL], &kv, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_LVL], &kv, &v));
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? 0 : -1;
 	if (v.mv_size != sizeof(*k))
@@ -61,7 +61,7 @@ lvl_set(struct store_txn *t, uint64_t id, uint32_t k)
 	size_t key = (size_t)id;
 	MDB_val kv = { sizeof(key), &key }, v = { sizeof(k), &k };
 
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_LVL], &kv, &v, 0));
+	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_LVL], &kv, &v, 0));
 }
 
 /*
@@ -79,14 +79,14 @@ kids_after(struct store_txn *t, uint64_t id, uint64_t after, uint64_t *out,
 
 	*n = 0;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
 	while (rc == 0 && *n < max) {
 		memcpy(&out[(*n)++], v.mv_data, sizeof(*out));
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
 	}
 	mdb_cursor_close(c);
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -108,9 +108,9 @@ see(struct idset *s, struct idvec *q, uint64_t id)
 {
 	int rc;
 
-	if ((rc = idset_add(s, id)) != 1)
+	if ((rc = store_idset_add(s, id)) != 1)
 		return rc;
-	return idvec_push(q, id);
+	return store_idvec_push(q, id);
 }
 
 /* Expand the next node of B: its parents at level K.  0 or -1. */
@@ -122,7 +122,7 @@ step_back(struct search *s)
 	uint32_t k;
 	int i;
 
-	if (rec_read_head(s->t, u, &r) != 0)
+	if (store_rec_read_head(s->t, u, &r) != 0)
 		return -1;
 	for (i = 0; i < STORE_NPARENTS && !s->met; i++) {
 		if (r.parent[i] == 0)
@@ -132,7 +132,7 @@ step_back(struct search *s)
 			return -1;
 		if (k != s->K)
 			continue;
-		if (idset_has(&s->fs, r.parent[i]))
+		if (store_idset_has(&s->fs, r.parent[i]))
 			s->met = 1;
 		else if (see(&s->bs, &s->bq, r.parent[i]) == -1)
 			return -1;
@@ -161,7 +161,7 @@ step_fwd(struct search *s)
 			return -1;
 		if (k > s->K)
 			continue;
-		if (idset_has(&s->bs, kid[i]))
+		if (store_idset_has(&s->bs, kid[i]))
 			s->met = 1;
 		else if (see(&s->fs, &s->fq, kid[i]) == -1)
 			return -1;
@@ -213,13 +213,14 @@ raise_kid(void *arg, uint64_t kid)
 	uint32_t k;
 
 	r->arcs++;
-	if (r->b != NULL && idset_has(r->b, kid))
+	if (r->b != NULL && store_idset_has(r->b, kid))
 		r->met = 1;
 	if (lvl_get(r->t, kid, &k) == -1)
 		return -1;
 	if (k >= r->k)
 		return 0;
-	if (lvl_set(r->t, kid, r->k) == -1 || idvec_push(&r->stack, kid) == -1)
+	if (lvl_set(r->t, kid, r->k) == -1 || store_idvec_push(&r->stack,
+	    kid) == -1)
 		return -1;
 	return 0;
 }
@@ -236,7 +237,7 @@ raise_from(struct store_txn *t, uint64_t w, uint32_t k,
 	uint64_t x;
 	int rc = 0;
 
-	if (lvl_set(t, w, k) == -1 || idvec_push(&r.stack, w) == -1)
+	if (lvl_set(t, w, k) == -1 || store_idvec_push(&r.stack, w) == -1)
 		rc = -1;
 	while (rc == 0 && r.stack.n > 0) {
 		if (r.arcs >= RAISE_MAX) {
@@ -245,9 +246,9 @@ raise_from(struct store_txn *t, uint64_t w, uint32_t k,
 		}
 		x = r.stack.v[--r.stack.n];
 		if ((rc = lvl_get(t, x, &r.k)) == 0)
-			rc = kids_each(t, x, raise_kid, &r) == 0 ? 0 : -1;
+			rc = store_kids_each(t, x, raise_kid, &r) == 0 ? 0 : -1;
 	}
-	idvec_free(&r.stack);
+	store_idvec_free(&r.stack);
 	*met = r.met;
 	*arcs += r.arcs;
 	return rc;
@@ -289,11 +290,11 @@ edge_up(struct store_txn *t, uint64_t v, uint64_t w, uint32_t kv,
 	else if (kw < kv)
 		rc = raise_from(t, w, kv, ended == ENDED_B ? &s.bs : NULL,
 		    &met, &arcs);
-	work_add(t, WORK_CYCLE, s.nb + s.nf + arcs);
-	idvec_free(&s.bq);
-	idvec_free(&s.fq);
-	idset_free(&s.bs);
-	idset_free(&s.fs);
+	store_work_add(t, WORK_CYCLE, s.nb + s.nf + arcs);
+	store_idvec_free(&s.bq);
+	store_idvec_free(&s.fq);
+	store_idset_free(&s.bs);
+	store_idset_free(&s.fs);
 	if (rc == -1)
 		return -1;
 	return ended == ENDED_MET || met;

@@ -3,9 +3,10 @@
  * effective statuses up to date (revocation cascade, recomputation).
  *
  * Layout for fast walks: ids are dense uint64 in first-reference order;
- * DB_ST holds 12 bytes of status per id (20 for a revoked descendant); DB_KIDS holds children as fixed
- * 8-byte duplicates, read a page at a time with MDB_GET_MULTIPLE; the
- * ST_KIDS flag spares a lookup for leaves.
+ * DB_ST holds 12 bytes of status per id (24 for a revoked descendant);
+ * DB_KIDS holds children as fixed 8-byte duplicates, read a page at a
+ * time with MDB_GET_MULTIPLE; the ST_KIDS flag spares a lookup for
+ * leaves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +22,23 @@ id_put(struct store_txn *t, int db, uint64_t id, const void *data, size_t len)
 	size_t key = (size_t)id;
 	MDB_val k = { sizeof(key), &key }, v = { len, (void *)(uintptr_t)data };
 
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+	return store_rc(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
 }
 
 int
-st_read(struct store_txn *t, uint64_t id, struct st *st)
+store_st_read(struct store_txn *t, uint64_t id, struct st *st)
 {
 	size_t key = (size_t)id;
 	MDB_val k = { sizeof(key), &key }, v;
 	int rc;
 
-	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_ST], &k, &v))) != 0)
+	if ((rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_ST], &k, &v))) != 0)
 		return rc;
-	return st_load(st, v.mv_data, v.mv_size);
+	return store_st_load(st, v.mv_data, v.mv_size);
 }
 
 int
-st_load(struct st *st, const void *data, size_t len)
+store_st_load(struct st *st, const void *data, size_t len)
 {
 	memset(st, 0, sizeof(*st));
 	if (len != ST_SIZE_OLD && len != ST_SIZE_SHORT && len != sizeof(*st))
@@ -49,22 +50,22 @@ st_load(struct st *st, const void *data, size_t len)
 }
 
 size_t
-st_size(const struct st *st)
+store_st_size(const struct st *st)
 {
 	return st->root != 0 ? sizeof(*st) : ST_SIZE_SHORT;
 }
 
 int
-st_write(struct store_txn *t, uint64_t id, const struct st *st)
+store_st_write(struct store_txn *t, uint64_t id, const struct st *st)
 {
-	return id_put(t, DB_ST, id, st, st_size(st));
+	return id_put(t, DB_ST, id, st, store_st_size(st));
 }
 
 static int	rec_read(struct store_txn *, uint64_t, struct rec *,
 		    const char **);
 
 int
-rec_read_head(struct store_txn *t, uint64_t id, struct rec *r)
+store_rec_read_head(struct store_txn *t, uint64_t id, struct rec *r)
 {
 	return rec_read(t, id, r, NULL);
 }
@@ -76,7 +77,7 @@ rec_read(struct store_txn *t, uint64_t id, struct rec *r, const char **strs)
 	MDB_val k = { sizeof(key), &key }, v;
 	int rc;
 
-	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_TOK], &k, &v))) != 0)
+	if ((rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_TOK], &k, &v))) != 0)
 		return rc;
 	if (v.mv_size < sizeof(*r))
 		return -1;
@@ -88,7 +89,7 @@ rec_read(struct store_txn *t, uint64_t id, struct rec *r, const char **strs)
 
 /* Write the record of id from tok (placeholder: iss and jti only). */
 int
-rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
+store_rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
 {
 	const char *s[4] = { tok->iss, tok->jti,
 	    tok->sub ? tok->sub : "", tok->client_id ? tok->client_id : "" };
@@ -115,7 +116,7 @@ rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
 	v.mv_size = n + r.claims_len;
 	rc = mdb_put(t->txn, t->s->dbi[DB_TOK], &k, &v, MDB_RESERVE);
 	if (rc != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	p = v.mv_data;
 	memcpy(p, &r, sizeof(r));
 	p += sizeof(r);
@@ -137,9 +138,9 @@ store_lookup(struct store_txn *t, const char *iss, const char *jti,
 	MDB_val k, v;
 	int rc;
 
-	k.mv_size = key_make(kb, -1, iss, jti);
+	k.mv_size = store_key_make(kb, -1, iss, jti);
 	k.mv_data = kb;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_KEY2ID], &k, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_KEY2ID], &k, &v));
 	if (rc != 0)
 		return rc;
 	memcpy(id, v.mv_data, sizeof(*id));
@@ -155,15 +156,15 @@ store_lookup_jti(struct store_txn *t, const char *jti, uint64_t *id)
 	size_t count = 0;
 	int rc;
 
-	k.mv_size = key_make(kb, -1, jti, NULL);
+	k.mv_size = store_key_make(kb, -1, jti, NULL);
 	k.mv_data = kb;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_JTI2ID], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
 	if (rc == 0)
 		rc = mdb_cursor_count(c, &count);
 	mdb_cursor_close(c);
-	if ((rc = st_rc(t, rc)) != 0)
+	if ((rc = store_rc(t, rc)) != 0)
 		return rc;
 	if (count != 1)
 		return STORE_EXISTS;
@@ -173,16 +174,16 @@ store_lookup_jti(struct store_txn *t, const char *jti, uint64_t *id)
 
 /* Index an issued token under its jti alone (placeholders are not). */
 int
-jti_add(struct store_txn *t, const char *jti, uint64_t id)
+store_jti_add(struct store_txn *t, const char *jti, uint64_t id)
 {
 	uint8_t kb[STORE_KEYMAX];
 	MDB_val k, v = { sizeof(id), &id };
 	int rc;
 
-	k.mv_size = key_make(kb, -1, jti, NULL);
+	k.mv_size = store_key_make(kb, -1, jti, NULL);
 	k.mv_data = kb;
 	rc = mdb_put(t->txn, t->s->dbi[DB_JTI2ID], &k, &v, MDB_NODUPDATA);
-	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+	return rc == MDB_KEYEXIST ? 0 : store_rc(t, rc);
 }
 
 int
@@ -192,7 +193,7 @@ store_lookup_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash }, v;
 	int rc;
 
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASH2ID], &k, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASH2ID], &k, &v));
 	if (rc != 0)
 		return rc;
 	memcpy(id, v.mv_data, sizeof(*id));
@@ -206,7 +207,7 @@ hash_revoked_get(struct store_txn *t, const uint8_t *hash, uint32_t *cause)
 	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash }, v;
 	int rc;
 
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASHREV], &k, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_HASHREV], &k, &v));
 	if (rc != 0)
 		return rc;
 	if (v.mv_size != sizeof(*cause))
@@ -216,7 +217,7 @@ hash_revoked_get(struct store_txn *t, const uint8_t *hash, uint32_t *cause)
 }
 
 int
-hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
+store_hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
 {
 	MDB_val k = { STORE_HASH_LEN, (void *)(uintptr_t)hash };
 	uint32_t cause;
@@ -230,7 +231,7 @@ hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
 		st->depth = 0;
 		st->root = 0;
 	}
-	return st_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
+	return store_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
 }
 
 int
@@ -249,7 +250,7 @@ store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	if (rc == -1)
 		return -1;
 	rc = mdb_put(t->txn, t->s->dbi[DB_HASHREV], &k, &v, MDB_NOOVERWRITE);
-	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+	return rc == MDB_KEYEXIST ? 0 : store_rc(t, rc);
 }
 
 int
@@ -262,7 +263,7 @@ store_hash_revoked_each(struct store_txn *t,
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_HASHREV], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		if (k.mv_size != STORE_HASH_LEN)
 			continue;
@@ -272,7 +273,7 @@ store_hash_revoked_each(struct store_txn *t,
 	mdb_cursor_close(c);
 	if (r != 0)
 		return r;
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -288,19 +289,20 @@ store_ref(struct store_txn *t, const char *iss, const char *jti,
 
 	if ((rc = store_lookup(t, iss, jti, id)) != STORE_NOTFOUND)
 		return rc == 0 ? 0 : -1;
-	if (meta_next(t, "next_id", id) == -1)
+	if (store_meta_next(t, "next_id", id) == -1)
 		return -1;
-	k.mv_size = key_make(kb, -1, iss, jti);
+	k.mv_size = store_key_make(kb, -1, iss, jti);
 	k.mv_data = kb;
 	v.mv_size = sizeof(*id);
 	v.mv_data = id;
-	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_KEY2ID], &k, &v, 0)) != 0)
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_KEY2ID], &k, &v, 0)) != 0)
 		return -1;
 	memset(&ph, 0, sizeof(ph));
 	ph.iss = iss;
 	ph.jti = jti;
 	memset(&st, 0, sizeof(st));
-	if (rec_write(t, *id, &ph) == -1 || st_write(t, *id, &st) == -1)
+	if (store_rec_write(t, *id, &ph) == -1 || store_st_write(t, *id,
+	    &st) == -1)
 		return -1;
 	return 0;
 }
@@ -328,7 +330,7 @@ store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
 
 	memset(tok, 0, sizeof(*tok));
 	t->reads++;
-	if ((rc = st_read(t, id, &st)) != 0 ||
+	if ((rc = store_st_read(t, id, &st)) != 0 ||
 	    (rc = rec_read(t, id, &r, &p)) != 0)
 		return rc;
 	s[0] = &tok->iss;
@@ -372,13 +374,13 @@ store_children_count(struct store_txn *t, uint64_t id, uint64_t *n)
 
 	*n = 0;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
 	if (rc == 0)
 		rc = mdb_cursor_count(c, &count);
 	mdb_cursor_close(c);
 	*n = count;
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -387,7 +389,7 @@ store_children_count(struct store_txn *t, uint64_t id, uint64_t *n)
  * time.  Returns 0, fn's non-zero value, or -1.
  */
 int
-kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
+store_kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
     void *arg)
 {
 	size_t key = (size_t)id, i, n;
@@ -397,7 +399,7 @@ kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
 	int rc, op = MDB_GET_MULTIPLE, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KIDS], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
 	while (rc == 0 && r == 0) {
 		if ((rc = mdb_cursor_get(c, &k, &v, op)) != 0)
@@ -414,7 +416,7 @@ kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
 	mdb_cursor_close(c);
 	if (r != 0)
 		return r;
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -422,7 +424,7 @@ int
 store_children(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
     void *arg)
 {
-	return kids_each(t, id, fn, arg);
+	return store_kids_each(t, id, fn, arg);
 }
 
 int
@@ -436,7 +438,7 @@ store_foreach(struct store_txn *t,
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
 		memcpy(&id, k.mv_data, sizeof(id));
 		if ((r = store_get(t, id, &tok)) != 0)
@@ -446,7 +448,7 @@ store_foreach(struct store_txn *t,
 	mdb_cursor_close(c);
 	if (r != 0)
 		return r;
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -455,7 +457,7 @@ store_foreach(struct store_txn *t,
  * names the smallest issuer, and the first key at or after that issuer
  * followed by the byte 1 (past every "iss NUL ..." key) names the next
  * one, if any.  An issuer is at most 256 bytes, so even a key shortened
- * by key_make() starts with it whole.
+ * by store_key_make() starts with it whole.
  */
 int
 store_sole_issuer(struct store_txn *t, const char **iss)
@@ -470,7 +472,7 @@ store_sole_issuer(struct store_txn *t, const char **iss)
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_KEY2ID], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0)
 		goto done;
 	memcpy(&id, v.mv_data, sizeof(id));
@@ -492,7 +494,7 @@ done:
 	mdb_cursor_close(c);
 	if (rc == STORE_EXISTS)
 		return rc;
-	if ((rc = st_rc(t, rc)) != 0)
+	if ((rc = store_rc(t, rc)) != 0)
 		return rc;
 	if ((rc = store_peek(t, id, &tok)) != 0)
 		return rc == STORE_NOTFOUND ? -1 : rc;

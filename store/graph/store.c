@@ -1,6 +1,7 @@
 /*
- * store: environment, transactions, and the small tables (events,
- * offsets, causes, outbox).  The graph itself is in graph.c.
+ * store: environment, transactions, the outbox and the counts.  The
+ * graph itself is in graph.c and walk.c, the input's tables (events,
+ * offsets, gaps, causes) in input.c.
  */
 #include <assert.h>
 #include <errno.h>
@@ -90,7 +91,7 @@ open_dbis(struct store *s, char *errbuf, size_t errlen)
 			goto fail;
 		}
 	}
-	if ((rc = idx_upgrade(s, txn)) != 0) {
+	if ((rc = store_idx_upgrade(s, txn)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -117,7 +118,7 @@ store_open(const char *dir, size_t mapsize, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    /* one more for the old "idx", see idx_upgrade() */
+	    /* one more for the old "idx", see store_idx_upgrade() */
 	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 1)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 512)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env,
@@ -231,8 +232,8 @@ store_read_end(struct store_txn *t)
 static void
 txn_free(struct store_txn *t)
 {
-	idvec_free(&t->revoked);
-	idvec_free(&t->queue);
+	store_idvec_free(&t->revoked);
+	store_idvec_free(&t->queue);
 	free(t);
 }
 
@@ -289,7 +290,7 @@ store_sub_commit(struct store_txn **tp)
 	assert(t->parent != NULL);
 	p = t->parent;
 	/* Room first: once committed, the child's ids must not be lost. */
-	if (idvec_reserve(&p->revoked, t->revoked.n) == -1) {
+	if (store_idvec_reserve(&p->revoked, t->revoked.n) == -1) {
 		mdb_txn_abort(t->txn);
 		txn_free(t);
 		return -1;
@@ -364,7 +365,7 @@ store_strerror(struct store_txn *t)
 }
 
 int
-st_rc(struct store_txn *t, int rc)
+store_rc(struct store_txn *t, int rc)
 {
 	if (rc == 0)
 		return 0;
@@ -377,7 +378,7 @@ st_rc(struct store_txn *t, int rc)
 }
 
 int
-idvec_push(struct idvec *iv, uint64_t id)
+store_idvec_push(struct idvec *iv, uint64_t id)
 {
 	uint64_t *nv;
 	size_t ncap;
@@ -394,7 +395,7 @@ idvec_push(struct idvec *iv, uint64_t id)
 }
 
 int
-idvec_reserve(struct idvec *iv, size_t more)
+store_idvec_reserve(struct idvec *iv, size_t more)
 {
 	uint64_t *nv;
 	size_t ncap = iv->cap ? iv->cap : 256;
@@ -411,7 +412,7 @@ idvec_reserve(struct idvec *iv, size_t more)
 }
 
 void
-idvec_free(struct idvec *iv)
+store_idvec_free(struct idvec *iv)
 {
 	free(iv->v);
 	memset(iv, 0, sizeof(*iv));
@@ -423,7 +424,7 @@ idvec_free(struct idvec *iv)
  * SHA-256 of the whole, so distinct long keys stay distinct.
  */
 size_t
-key_make(uint8_t *out, int prefix, const char *a, const char *b)
+store_key_make(uint8_t *out, int prefix, const char *a, const char *b)
 {
 	uint8_t full[1 + 2 * 4096 + 2];
 	size_t n = 0, la = strnlen(a, 4096), lb = b ? strnlen(b, 4096) : 0;
@@ -447,13 +448,13 @@ key_make(uint8_t *out, int prefix, const char *a, const char *b)
 }
 
 void
-work_add(struct store_txn *t, int what, uint64_t n)
+store_work_add(struct store_txn *t, int what, uint64_t n)
 {
 	atomic_fetch_add_explicit(&t->s->work[what], n, memory_order_relaxed);
 }
 
 int
-meta_next(struct store_txn *t, const char *name, uint64_t *val)
+store_meta_next(struct store_txn *t, const char *name, uint64_t *val)
 {
 	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, v;
 	uint64_t cur = 1;
@@ -465,225 +466,12 @@ meta_next(struct store_txn *t, const char *name, uint64_t *val)
 	if (rc == 0)
 		memcpy(&cur, v.mv_data, sizeof(cur));
 	else if (rc != MDB_NOTFOUND)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	*val = cur;
 	cur++;
 	v.mv_size = sizeof(cur);
 	v.mv_data = &cur;
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0));
-}
-
-int
-store_event_seen(struct store_txn *t, const char *id)
-{
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val k, v;
-	int rc;
-
-	k.mv_size = key_make(kb, -1, id, NULL);
-	k.mv_data = kb;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_EVENTS], &k, &v));
-	if (rc == -1)
-		return -1;
-	return rc == 0;
-}
-
-int
-store_event_mark(struct store_txn *t, const char *id)
-{
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val k, v = { 0, (void *)(uintptr_t)"" };
-
-	k.mv_size = key_make(kb, -1, id, NULL);
-	k.mv_data = kb;
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v, 0));
-}
-
-static size_t
-offset_key(uint8_t *kb, const char *topic, int32_t partition)
-{
-	size_t n = strnlen(topic, 255);
-
-	memcpy(kb, topic, n);
-	kb[n++] = '\0';
-	kb[n++] = (uint8_t)((uint32_t)partition >> 24);
-	kb[n++] = (uint8_t)((uint32_t)partition >> 16);
-	kb[n++] = (uint8_t)((uint32_t)partition >> 8);
-	kb[n++] = (uint8_t)partition;
-	return n;
-}
-
-int
-store_offset_get(struct store_txn *t, const char *topic, int32_t partition,
-    int64_t *next)
-{
-	uint8_t kb[300];
-	MDB_val k, v;
-	int rc;
-
-	k.mv_size = offset_key(kb, topic, partition);
-	k.mv_data = kb;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_OFFSETS], &k, &v));
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != sizeof(*next))
-		return -1;
-	memcpy(next, v.mv_data, sizeof(*next));
-	return 0;
-}
-
-int
-store_offset_set(struct store_txn *t, const char *topic, int32_t partition,
-    int64_t next)
-{
-	uint8_t kb[300];
-	MDB_val k, v = { sizeof(next), &next };
-
-	k.mv_size = offset_key(kb, topic, partition);
-	k.mv_data = kb;
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_OFFSETS], &k, &v, 0));
-}
-
-/* A u64 of DB_META under key k; 0 when absent.  0 or -1. */
-static int
-meta_u64(struct store_txn *t, MDB_val *k, uint64_t *val)
-{
-	MDB_val v;
-	int rc;
-
-	*val = 0;
-	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], k, &v))) != 0)
-		return rc == STORE_NOTFOUND ? 0 : -1;
-	if (v.mv_size != sizeof(*val))
-		return -1;
-	memcpy(val, v.mv_data, sizeof(*val));
-	return 0;
-}
-
-static int
-meta_put_u64(struct store_txn *t, MDB_val *k, uint64_t val)
-{
-	MDB_val v = { sizeof(val), &val };
-
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], k, &v, 0));
-}
-
-static char gap_pending[] = "gap_pending";
-#define GAP_PENDING	gap_pending
-
-/*
- * Per (topic, partition), the end of the last gap recorded, so that the
- * same gap found again (a restart before its offsets were committed)
- * is not counted twice.
- */
-int
-store_gap_add(struct store_txn *t, const char *topic, int32_t partition,
-    int64_t from, int64_t to, uint64_t *added)
-{
-	uint8_t kb[4 + 300];
-	MDB_val k = { 0, kb }, kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
-	uint64_t end, pending, n;
-
-	if (added != NULL)
-		*added = 0;
-	memcpy(kb, "gap", 4);
-	k.mv_size = 4 + offset_key(kb + 4, topic, partition);
-	if (meta_u64(t, &k, &end) == -1 || meta_u64(t, &kp, &pending) == -1)
-		return -1;
-	if (from < 0)
-		from = 0;
-	if ((uint64_t)from < end)
-		from = (int64_t)end;
-	/* A gap of unknown size (the topic recreated) still counts one. */
-	n = to > from ? (uint64_t)(to - from) : (to < 0 && end == 0);
-	if (n == 0)
-		return 0;
-	if (to > 0 && meta_put_u64(t, &k, (uint64_t)to) == -1)
-		return -1;
-	if (added != NULL)
-		*added = n;
-	return meta_put_u64(t, &kp, pending + n);
-}
-
-int
-store_gap_pending(struct store_txn *t, uint64_t *n)
-{
-	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
-
-	return meta_u64(t, &kp, n);
-}
-
-int
-store_gap_ack(struct store_txn *t, uint64_t *n)
-{
-	MDB_val kp = { sizeof(GAP_PENDING) - 1, GAP_PENDING };
-
-	if (meta_u64(t, &kp, n) == -1)
-		return -1;
-	return *n == 0 ? 0 : meta_put_u64(t, &kp, 0);
-}
-
-/* Cause record: time, target kind, then four NUL-terminated strings. */
-int
-store_cause_add(struct store_txn *t, const struct store_cause *c,
-    uint32_t *ref)
-{
-	const char *str[4] = { c->event_id, c->reason ? c->reason : "",
-	    c->iss, c->target };
-	uint8_t buf[16 + 4 * 4097];
-	size_t n = 16, l;
-	uint64_t next;
-	unsigned int key;
-	int32_t kind = c->target_kind;
-	MDB_val k = { sizeof(key), &key }, v;
-	int i;
-
-	if (meta_next(t, "next_cause", &next) == -1)
-		return -1;
-	if (next > UINT32_MAX)
-		return -1;
-	key = (unsigned int)next;
-	memcpy(buf, &c->time, 8);
-	memcpy(buf + 8, &kind, 4);
-	memset(buf + 12, 0, 4);
-	for (i = 0; i < 4; i++) {
-		l = strnlen(str[i], 4096);
-		memcpy(buf + n, str[i], l);
-		n += l;
-		buf[n++] = '\0';
-	}
-	v.mv_size = n;
-	v.mv_data = buf;
-	*ref = key;
-	return st_rc(t, mdb_put(t->txn, t->s->dbi[DB_CAUSES], &k, &v, 0));
-}
-
-int
-store_cause_get(struct store_txn *t, uint32_t ref, struct store_cause *c)
-{
-	unsigned int key = ref;
-	MDB_val k = { sizeof(key), &key }, v;
-	const char *p, *end, **str[4] = { &c->event_id, &c->reason, &c->iss,
-	    &c->target };
-	int32_t kind;
-	int i, rc;
-
-	if ((rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_CAUSES], &k, &v))) != 0)
-		return rc;
-	if (v.mv_size < 16 + 4)
-		return -1;
-	memcpy(&c->time, v.mv_data, 8);
-	memcpy(&kind, (uint8_t *)v.mv_data + 8, 4);
-	c->target_kind = kind;
-	p = (const char *)v.mv_data + 16;
-	end = (const char *)v.mv_data + v.mv_size;
-	for (i = 0; i < 4; i++) {
-		if (p >= end)
-			return -1;
-		*str[i] = p;
-		p += strnlen(p, end - p) + 1;
-	}
-	return 0;
+	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0));
 }
 
 int
@@ -695,12 +483,12 @@ store_outbox_add(struct store_txn *t, uint8_t kind, const void *data,
 	MDB_val k = { sizeof(key), &key }, v = { len + 1, NULL };
 	int rc;
 
-	if (meta_next(t, "next_seq", &seq) == -1)
+	if (store_meta_next(t, "next_seq", &seq) == -1)
 		return -1;
 	key = (size_t)seq;
 	rc = mdb_put(t->txn, t->s->dbi[DB_OUTBOX], &k, &v, MDB_RESERVE);
 	if (rc != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	((uint8_t *)v.mv_data)[0] = kind;
 	if (len > 0)
 		memcpy((uint8_t *)v.mv_data + 1, data, len);
@@ -717,10 +505,10 @@ store_outbox_next(struct store_txn *t, uint64_t after, uint64_t *seq,
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_OUTBOX], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	mdb_cursor_close(c);
-	if ((rc = st_rc(t, rc)) != 0)
+	if ((rc = store_rc(t, rc)) != 0)
 		return rc;
 	if (v.mv_size < 1)
 		return -1;
@@ -739,7 +527,7 @@ store_outbox_del(struct store_txn *t, uint64_t seq)
 	MDB_val k = { sizeof(key), &key };
 	int rc;
 
-	rc = st_rc(t, mdb_del(t->txn, t->s->dbi[DB_OUTBOX], &k, NULL));
+	rc = store_rc(t, mdb_del(t->txn, t->s->dbi[DB_OUTBOX], &k, NULL));
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
@@ -750,7 +538,7 @@ store_outbox_count(struct store_txn *t, uint64_t *n)
 	int rc;
 
 	if ((rc = mdb_stat(t->txn, t->s->dbi[DB_OUTBOX], &ms)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	*n = ms.ms_entries;
 	return 0;
 }
@@ -764,9 +552,9 @@ count_status(struct store_txn *t, struct store_stats *ss)
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_ST], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		if (st_load(&st, v.mv_data, v.mv_size) == -1) {
+		if (store_st_load(&st, v.mv_data, v.mv_size) == -1) {
 			mdb_cursor_close(c);
 			return -1;
 		}
@@ -778,7 +566,7 @@ count_status(struct store_txn *t, struct store_stats *ss)
 		ss->by_status[st.eff & 3]++;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : st_rc(t, rc);
+	return rc == MDB_NOTFOUND ? 0 : store_rc(t, rc);
 }
 
 int

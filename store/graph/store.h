@@ -250,7 +250,8 @@ int		 store_lookup(struct store_txn *, const char *iss,
 		    const char *jti, uint64_t *id);
 /*
  * The issued token with this jti under any issuer (placeholders do not
- * count): 0 if exactly one issuer has it, STORE_NOTFOUND if none, STORE_EXISTS if several (*id untouched).
+ * count): 0 if exactly one issuer has it, STORE_NOTFOUND if none,
+ * STORE_EXISTS if several (*id untouched).
  */
 int		 store_lookup_jti(struct store_txn *, const char *jti,
 		    uint64_t *id);

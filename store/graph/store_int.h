@@ -93,7 +93,7 @@ struct idset {
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
-	int		 wrc;		/* LMDB error of the last failed write */
+	int		 wrc;		/* LMDB error of the last bad write */
 	_Atomic uint64_t work[WORK_N];
 };
 
@@ -111,40 +111,42 @@ struct store_txn {
 #define STORE_KEYMAX	511
 
 /* Build a key of up to STORE_KEYMAX bytes from parts joined by NUL. */
-size_t	key_make(uint8_t *out, int prefix, const char *a, const char *b);
+size_t	store_key_make(uint8_t *out, int prefix, const char *a, const char *b);
 
-int	idvec_push(struct idvec *, uint64_t);
+int	store_idvec_push(struct idvec *, uint64_t);
 /* Room for more ids without a further allocation.  0 or -1. */
-int	idvec_reserve(struct idvec *, size_t more);
-void	idvec_free(struct idvec *);
+int	store_idvec_reserve(struct idvec *, size_t more);
+void	store_idvec_free(struct idvec *);
 /* Add id: 1 if it was new, 0 if present, -1 out of memory. */
-int	idset_add(struct idset *, uint64_t id);
-int	idset_has(const struct idset *, uint64_t id);
-void	idset_free(struct idset *);
+int	store_idset_add(struct idset *, uint64_t id);
+int	store_idset_has(const struct idset *, uint64_t id);
+void	store_idset_free(struct idset *);
 
 /* LMDB result to 0 / STORE_NOTFOUND / -1, remembering the error. */
-int	st_rc(struct store_txn *, int mdbrc);
-int	st_read(struct store_txn *, uint64_t id, struct st *);
-int	st_write(struct store_txn *, uint64_t id, const struct st *);
+int	store_rc(struct store_txn *, int mdbrc);
+int	store_st_read(struct store_txn *, uint64_t id, struct st *);
+int	store_st_write(struct store_txn *, uint64_t id, const struct st *);
 /* A DB_ST value into *st (any of its sizes); 0, or -1 if malformed. */
-int	st_load(struct st *, const void *data, size_t len);
+int	store_st_load(struct st *, const void *data, size_t len);
 /* The bytes of *st to store (ST_SIZE_SHORT or whole). */
-size_t	st_size(const struct st *);
+size_t	store_st_size(const struct st *);
 int	store_children_count(struct store_txn *, uint64_t id, uint64_t *n);
-int	kids_each(struct store_txn *, uint64_t id, int (*)(void *, uint64_t),
+int	store_kids_each(struct store_txn *, uint64_t id, int (*)(void *,
+    uint64_t),
 	    void *);
-int	jti_add(struct store_txn *, const char *jti, uint64_t id);
-int	rec_read_head(struct store_txn *, uint64_t id, struct rec *);
-int	rec_write(struct store_txn *, uint64_t id, const struct store_token *);
+int	store_jti_add(struct store_txn *, const char *jti, uint64_t id);
+int	store_rec_read_head(struct store_txn *, uint64_t id, struct rec *);
+int	store_rec_write(struct store_txn *, uint64_t id,
+    const struct store_token *);
 /* cycle.c: keep levels for the new edges of id; 1 if they close a cycle. */
 int	cycle_link(struct store_txn *, uint64_t id, const uint64_t *parent,
 	    int has_kids);
 /* graph.c: a revoked hash, if any, revokes st and is forgotten. */
-int	hash_revoked_take(struct store_txn *, const uint8_t *hash,
+int	store_hash_revoked_take(struct store_txn *, const uint8_t *hash,
 	    struct st *st);
 /* walk.c: move a pre-iat attribute index into DB_IDX; MDB code. */
-int	idx_upgrade(struct store *, MDB_txn *);
-int	meta_next(struct store_txn *, const char *name, uint64_t *val);
-void	work_add(struct store_txn *, int what, uint64_t n);
+int	store_idx_upgrade(struct store *, MDB_txn *);
+int	store_meta_next(struct store_txn *, const char *name, uint64_t *val);
+void	store_work_add(struct store_txn *, int what, uint64_t n);
 
 #endif

@@ -23,7 +23,7 @@ mix(uint64_t x)
 }
 
 int
-idset_add(struct idset *s, uint64_t id)
+store_idset_add(struct idset *s, uint64_t id)
 {
 	struct idset ns;
 	size_t i;
@@ -35,7 +35,7 @@ idset_add(struct idset *s, uint64_t id)
 			return -1;
 		for (i = 0; i < s->cap; i++)
 			if (s->v[i] != 0)
-				(void)idset_add(&ns, s->v[i]);
+				(void)store_idset_add(&ns, s->v[i]);
 		free(s->v);
 		*s = ns;
 	}
@@ -49,7 +49,7 @@ idset_add(struct idset *s, uint64_t id)
 }
 
 int
-idset_has(const struct idset *s, uint64_t id)
+store_idset_has(const struct idset *s, uint64_t id)
 {
 	size_t i;
 
@@ -63,7 +63,7 @@ idset_has(const struct idset *s, uint64_t id)
 }
 
 void
-idset_free(struct idset *s)
+store_idset_free(struct idset *s)
 {
 	free(s->v);
 	memset(s, 0, sizeof(*s));
@@ -89,8 +89,8 @@ cascade_kid(void *arg, uint64_t kid)
 	int rc;
 
 	if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY)) != 0)
-		return st_rc(c->t, rc) == 0 ? 0 : -1;
-	if (st_load(&st, v.mv_data, v.mv_size) == -1)
+		return store_rc(c->t, rc) == 0 ? 0 : -1;
+	if (store_st_load(&st, v.mv_data, v.mv_size) == -1)
 		return -1;
 	if (st.eff == STORE_REVOKED)
 		return 0;
@@ -98,16 +98,18 @@ cascade_kid(void *arg, uint64_t kid)
 	st.cause = c->cause;
 	st.depth = c->depth;
 	st.root = c->root;
-	k.mv_size = sizeof(key);	/* MDB_SET_KEY pointed it into the map, */
-	k.mv_data = &key;		/* where a resize moves it */
-	v.mv_size = st_size(&st);
+	/* MDB_SET_KEY pointed k into the map, where a resize moves it */
+	k.mv_size = sizeof(key);
+	k.mv_data = &key;
+	v.mv_size = store_st_size(&st);
 	v.mv_data = &st;
 	if ((rc = mdb_cursor_put(c->cur, &k, &v, MDB_CURRENT)) != 0)
-		return st_rc(c->t, rc) == 0 ? 0 : -1;
+		return store_rc(c->t, rc) == 0 ? 0 : -1;
 	c->count++;
-	if ((st.flags & ST_ISSUED) && idvec_push(&c->t->revoked, kid) == -1)
+	if ((st.flags & ST_ISSUED) && store_idvec_push(&c->t->revoked,
+	    kid) == -1)
 		return -1;
-	if ((st.flags & ST_KIDS) && idvec_push(&c->t->queue, kid) == -1)
+	if ((st.flags & ST_KIDS) && store_idvec_push(&c->t->queue, kid) == -1)
 		return -1;
 	return 0;
 }
@@ -169,7 +171,7 @@ ids_sort(uint64_t *v, size_t n)
 static int
 gather_kid(void *arg, uint64_t kid)
 {
-	return idvec_push(arg, kid);
+	return store_idvec_push(arg, kid);
 }
 
 /*
@@ -195,7 +197,8 @@ cascade_run(struct store_txn *t, uint64_t root, uint32_t cause,
 		gen.n = 0;
 		c.depth++;
 		for (i = 0; rc == 0 && i < t->queue.n; i++)
-			rc = kids_each(t, t->queue.v[i], gather_kid, &gen);
+			rc = store_kids_each(t, t->queue.v[i], gather_kid,
+			    &gen);
 		t->queue.n = 0;
 		if (rc == 0)
 			rc = ids_sort(gen.v, gen.n);
@@ -204,7 +207,7 @@ cascade_run(struct store_txn *t, uint64_t root, uint32_t cause,
 				rc = cascade_kid(&c, gen.v[i]);
 	}
 	mdb_cursor_close(c.cur);
-	idvec_free(&gen);
+	store_idvec_free(&gen);
 	t->queue.n = 0;
 	if (count != NULL)
 		*count += c.count;
@@ -219,28 +222,28 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 
 	if (nrevoked != NULL)
 		*nrevoked = 0;
-	if (st_read(t, id, &st) != 0)
+	if (store_st_read(t, id, &st) != 0)
 		return -1;
 	if (st.eff == STORE_REVOKED) {
 		if (st.own == STORE_REVOKED)
 			return 0;
 		st.own = STORE_REVOKED;
-		return st_write(t, id, &st);
+		return store_st_write(t, id, &st);
 	}
 	st.eff = st.own = STORE_REVOKED;
 	st.cause = cause;
 	st.depth = 0;
 	st.root = 0;
-	if (st_write(t, id, &st) == -1)
+	if (store_st_write(t, id, &st) == -1)
 		return -1;
 	if (nrevoked != NULL)
 		*nrevoked = 1;
-	if ((st.flags & ST_ISSUED) && idvec_push(&t->revoked, id) == -1)
+	if ((st.flags & ST_ISSUED) && store_idvec_push(&t->revoked, id) == -1)
 		return -1;
 	if (!(st.flags & ST_KIDS))
 		return 0;
 	t->queue.n = 0;
-	if (idvec_push(&t->queue, id) == -1)
+	if (store_idvec_push(&t->queue, id) == -1)
 		return -1;
 	return cascade_run(t, id, cause, nrevoked);
 }
@@ -265,7 +268,7 @@ compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
 	for (i = 0; i < STORE_NPARENTS; i++) {
 		if (parent[i] == 0)
 			continue;
-		if (st_read(t, parent[i], &ps) != 0)
+		if (store_st_read(t, parent[i], &ps) != 0)
 			return -1;
 		if (ps.eff == STORE_REVOKED && st->eff != STORE_REVOKED) {
 			st->cause = ps.cause;
@@ -291,11 +294,11 @@ recompute(struct store_txn *t, uint64_t id, int *changed)
 	uint8_t before;
 
 	*changed = 0;
-	if (st_read(t, id, &st) != 0)
+	if (store_st_read(t, id, &st) != 0)
 		return -1;
 	if (st.eff == STORE_REVOKED || !(st.flags & ST_ISSUED))
 		return 0;
-	if (rec_read_head(t, id, &r) != 0)
+	if (store_rec_read_head(t, id, &r) != 0)
 		return -1;
 	before = st.eff;
 	if (compute_eff(t, &st, r.parent) == -1)
@@ -303,15 +306,15 @@ recompute(struct store_txn *t, uint64_t id, int *changed)
 	if (st.eff == before)
 		return 0;
 	*changed = 1;
-	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, id) == -1)
+	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, id) == -1)
 		return -1;
-	return st_write(t, id, &st);
+	return store_st_write(t, id, &st);
 }
 
 static int
 queue_kid(void *arg, uint64_t kid)
 {
-	return idvec_push(arg, kid);
+	return store_idvec_push(arg, kid);
 }
 
 /*
@@ -328,7 +331,7 @@ propagate(struct store_txn *t, uint64_t id)
 	size_t i, steps = 0;
 	int changed, rc = 0;
 
-	if (kids_each(t, id, queue_kid, &gen) != 0)
+	if (store_kids_each(t, id, queue_kid, &gen) != 0)
 		rc = -1;
 	while (rc == 0 && gen.n > 0) {
 		if ((steps += gen.n) >= RECOMPUTE_MAX) {
@@ -343,17 +346,18 @@ propagate(struct store_txn *t, uint64_t id)
 				continue;
 			if (recompute(t, gen.v[i], &changed) != 0)
 				rc = -1;
-			else if (changed && st_read(t, gen.v[i], &st) == 0 &&
+			else if (changed && store_st_read(t, gen.v[i],
+			    &st) == 0 &&
 			    (st.flags & ST_KIDS) &&
-			    kids_each(t, gen.v[i], queue_kid, &next) != 0)
+			    store_kids_each(t, gen.v[i], queue_kid, &next) != 0)
 				rc = -1;
 		}
 		sw = gen;
 		gen = next;
 		next = sw;
 	}
-	idvec_free(&gen);
-	idvec_free(&next);
+	store_idvec_free(&gen);
+	store_idvec_free(&next);
 	return rc;
 }
 
@@ -367,9 +371,9 @@ rule_match(struct store_txn *t, int idx, const char *iss, const char *value,
 	struct rule r;
 	int rc;
 
-	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_size = store_key_make(kb, idx, iss, value);
 	k.mv_data = kb;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? 0 : -1;
 	memcpy(&r, v.mv_data, sizeof(r));
@@ -418,10 +422,10 @@ idx_add(struct store_txn *t, int idx, const char *iss, const char *value,
 	int rc;
 
 	idx_entry(e, iat, id);
-	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_size = store_key_make(kb, idx, iss, value);
 	k.mv_data = kb;
 	rc = mdb_put(t->txn, t->s->dbi[DB_IDX], &k, &v, MDB_NODUPDATA);
-	return rc == MDB_KEYEXIST ? 0 : st_rc(t, rc);
+	return rc == MDB_KEYEXIST ? 0 : store_rc(t, rc);
 }
 
 /*
@@ -431,7 +435,7 @@ idx_add(struct store_txn *t, int idx, const char *iss, const char *value,
  * Runs inside store_open()'s transaction; cost O(entries), once.
  */
 int
-idx_upgrade(struct store *s, MDB_txn *txn)
+store_idx_upgrade(struct store *s, MDB_txn *txn)
 {
 	struct store_txn t;
 	struct rec r;
@@ -455,7 +459,7 @@ idx_upgrade(struct store *s, MDB_txn *txn)
 		if (v.mv_size != sizeof(id))
 			continue;
 		memcpy(&id, v.mv_data, sizeof(id));
-		if (rec_read_head(&t, id, &r) != 0)
+		if (store_rec_read_head(&t, id, &r) != 0)
 			continue;
 		idx_entry(ent, r.iat, id);
 		e.mv_size = sizeof(ent);
@@ -534,10 +538,10 @@ hash_add(struct store_txn *t, const struct store_token *tok, uint64_t id,
 
 	if (!tok->has_hash)
 		return 0;
-	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_HASH2ID], &k, &v,
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_HASH2ID], &k, &v,
 	    MDB_NOOVERWRITE)) != 0)
 		return -1;
-	return hash_revoked_take(t, tok->hash, st);
+	return store_hash_revoked_take(t, tok->hash, st);
 }
 
 /* Link id under each parent, marking parents as having children. */
@@ -555,12 +559,12 @@ link_parents(struct store_txn *t, const uint64_t *parent, uint64_t id)
 		pk = (size_t)parent[i];
 		rc = mdb_put(t->txn, t->s->dbi[DB_KIDS], &k, &v, MDB_NODUPDATA);
 		if (rc != 0 && rc != MDB_KEYEXIST)
-			return st_rc(t, rc);
-		if (st_read(t, parent[i], &ps) != 0)
+			return store_rc(t, rc);
+		if (store_st_read(t, parent[i], &ps) != 0)
 			return -1;
 		if (!(ps.flags & ST_KIDS)) {
 			ps.flags |= ST_KIDS;
-			if (st_write(t, parent[i], &ps) == -1)
+			if (store_st_write(t, parent[i], &ps) == -1)
 				return -1;
 		}
 	}
@@ -577,7 +581,8 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 
 	if ((cyc = hash_taken(t, tok)) != 0)
 		return cyc == 1 ? STORE_DUPHASH : -1;
-	if (store_ref(t, tok->iss, tok->jti, id) != 0 || st_read(t, *id, &st))
+	if (store_ref(t, tok->iss, tok->jti, id) != 0 || store_st_read(t, *id,
+	    &st))
 		return -1;
 	if (st.flags & ST_ISSUED)
 		return STORE_EXISTS;
@@ -586,8 +591,9 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		st.own = tok->own;
 		st.rule = tok->rule;
 	}
-	if (rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id, &st) == -1 ||
-	    jti_add(t, tok->jti, *id) == -1 ||
+	if (store_rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id,
+	    &st) == -1 ||
+	    store_jti_add(t, tok->jti, *id) == -1 ||
 	    link_parents(t, tok->parent, *id) == -1 ||
 	    index_token(t, a, *id, &st) == -1)
 		return -1;
@@ -605,9 +611,9 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		st.rule = STORE_RULE_CYCLE;
 	}
 	if (compute_eff(t, &st, tok->parent) == -1 ||
-	    st_write(t, *id, &st) == -1)
+	    store_st_write(t, *id, &st) == -1)
 		return -1;
-	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, *id) == -1)
+	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, *id) == -1)
 		return -1;
 	if ((st.flags & ST_KIDS) && st.eff != before)
 		return propagate(t, *id);
@@ -621,7 +627,8 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 	struct rec r;
 	uint8_t before;
 
-	if (st_read(t, id, &st) != 0 || rec_read_head(t, id, &r) != 0)
+	if (store_st_read(t, id, &st) != 0 || store_rec_read_head(t, id,
+	    &r) != 0)
 		return -1;
 	if (st.own == STORE_REVOKED || !(st.flags & ST_ISSUED))
 		return 0;
@@ -631,12 +638,13 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 	st.own = own;
 	st.rule = rule;
 	if (st.eff == STORE_REVOKED)	/* terminal: keep eff and cause */
-		return st_write(t, id, &st);
-	if (compute_eff(t, &st, r.parent) == -1 || st_write(t, id, &st) == -1)
+		return store_st_write(t, id, &st);
+	if (compute_eff(t, &st, r.parent) == -1 || store_st_write(t, id,
+	    &st) == -1)
 		return -1;
 	if (st.eff == before)
 		return 0;
-	if (st.eff == STORE_REVOKED && idvec_push(&t->revoked, id) == -1)
+	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, id) == -1)
 		return -1;
 	return (st.flags & ST_KIDS) ? propagate(t, id) : 0;
 }
@@ -659,24 +667,24 @@ idx_range(struct store_txn *t, MDB_val *k, int64_t from, int64_t to,
 
 	idx_entry(e, from, 0);
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX], &c)) != 0)
-		return st_rc(t, rc);
+		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, k, &v, MDB_GET_BOTH_RANGE);
 	while (rc == 0 && v.mv_size == sizeof(e)) {
 		n++;
 		idx_entry_read(v.mv_data, &iat, &id);
 		if (iat > to)
 			break;
-		if (idvec_push(ids, id) == -1) {
+		if (store_idvec_push(ids, id) == -1) {
 			rc = -1;
 			break;
 		}
 		rc = mdb_cursor_get(c, k, &v, MDB_NEXT_DUP);
 	}
 	mdb_cursor_close(c);
-	work_add(t, WORK_RULE, n);
+	store_work_add(t, WORK_RULE, n);
 	if (rc == -1)
 		return -1;
-	rc = st_rc(t, rc);
+	rc = store_rc(t, rc);
 	return rc == STORE_NOTFOUND || rc == 0 ? 0 : -1;
 }
 
@@ -695,9 +703,9 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 
 	if (nrevoked != NULL)
 		*nrevoked = 0;
-	k.mv_size = key_make(kb, idx, iss, value);
+	k.mv_size = store_key_make(kb, idx, iss, value);
 	k.mv_data = kb;
-	rc = st_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_RULES], &k, &v));
 	if (rc == -1 || (rc == 0 && v.mv_size != sizeof(old)))
 		return -1;
 	if (rc == 0) {
@@ -708,10 +716,10 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 	}
 	v.mv_size = sizeof(r);
 	v.mv_data = &r;
-	if (st_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0)
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0)
 		return -1;
 	if (idx_range(t, &k, from, time, &ids) == -1) {
-		idvec_free(&ids);
+		store_idvec_free(&ids);
 		return -1;
 	}
 	for (i = 0, rc = 0; i < ids.n && rc == 0; i++) {
@@ -719,6 +727,6 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 		if (nrevoked != NULL)
 			*nrevoked += n;
 	}
-	idvec_free(&ids);
+	store_idvec_free(&ids);
 	return rc == 0 ? 0 : -1;
 }

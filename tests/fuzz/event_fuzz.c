@@ -50,5 +50,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_clear(&ev);
 	} else if (reason == NULL || strlen(err) >= sizeof(err))
 		abort();
-	return (0);
+	return 0;
 }

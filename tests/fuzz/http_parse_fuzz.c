@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* An exact-size copy, so that ASan sees any read past the end. */
 	if ((copy = malloc(size == 0 ? 1 : size)) == NULL)
-		return (0);
+		return 0;
 	memcpy(copy, data, size);
 	buf = copy;
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
@@ -92,5 +92,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	forms(buf, size);
 	free(copy);
-	return (0);
+	return 0;
 }

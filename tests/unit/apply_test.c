@@ -106,7 +106,8 @@ outbox_has(uint8_t want, const char *needle)
 
 #define TOK(id, jti, grant, body, parents)				\
 	"{\"v\":1,\"type\":\"token.issued\",\"id\":\"" id "\","		\
-	"\"time\":1000,\"iss\":\"" ISS "\",\"grant_type\":\"" grant "\","	\
+	"\"time\":1000,\"iss\":\"" ISS "\","				\
+	"\"grant_type\":\"" grant "\","					\
 	"\"token\":{\"jti\":\"" jti "\"," body "},"			\
 	"\"parents\":{" parents "}}"
 
@@ -367,7 +368,8 @@ Test(apply, child_minted_before_revocation_is_no_violation)
 {
 	const char *ev[] = { REFRESH_RT, REFRESH_NEW,
 	    "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"r1\","
-	    "\"time\":1200,\"iss\":\"" ISS "\",\"target\":{\"jti\":\"t-rt\"}}" };
+	    "\"time\":1200,\"iss\":\"" ISS "\","
+	    "\"target\":{\"jti\":\"t-rt\"}}" };
 	struct sink s;
 
 	apply_all(PROFILE_ENFORCE, ev, 3);
@@ -416,8 +418,8 @@ Test(apply, violation_detail_stays_utf8)
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"),
 	    TOK("g2", "t-kid", "refresh_token", "\"sub\":\"user\","
 	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000",
-	    "\"previous\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaa\xc3\xa9\"") };
+	    "\"previous\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaa\xc3\xa9\"") };
 	struct sink s;
 
 	apply_all(PROFILE_ENFORCE, ev, 2);
@@ -427,8 +429,8 @@ Test(apply, violation_detail_stays_utf8)
 }
 
 /* 63 a's and an e-acute: 65 bytes, so a 64-byte cut falls inside the é. */
-#define JTI_E	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
-		"\xc3\xa9"
+#define JTI_E	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\xc3\xa9"
 
 /*
  * The poison pill of issue 9: a cycle whose violation detail cut the

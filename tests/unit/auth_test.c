@@ -35,7 +35,7 @@ static char	 path[64];
 static int
 chk(struct auth_ctx *c, const char *hdr, int role, const char **id)
 {
-	return (auth_check(c, hdr, hdr == NULL ? 0 : strlen(hdr), role, id));
+	return auth_check(c, hdr, hdr == NULL ? 0 : strlen(hdr), role, id);
 }
 static struct auth *a;
 static char	 err[256];
@@ -287,7 +287,7 @@ checker(void *arg)
 		n++;
 	}
 	auth_ctx_free(&c);
-	return ((void *)n);
+	return (void *)n;
 }
 
 Test(auth, reload_while_checking_in_other_threads)
@@ -322,7 +322,7 @@ static uint64_t	 fake_now = 1000;
 static uint64_t
 fake_clock(void)
 {
-	return (fake_now);
+	return fake_now;
 }
 
 /* "Basic " and base64 of s, into out. */
@@ -391,7 +391,7 @@ thread_cpu_ns(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 /* CPU time of one auth_check of hdr, which must answer want. */
@@ -402,7 +402,7 @@ cpu_of_check(struct auth_ctx *c, const char *hdr, int want)
 
 	cr_expect_eq(chk(c, hdr, AUTH_ROLE_INTROSPECT, NULL), want, "%s",
 	    hdr);
-	return (thread_cpu_ns() - t0);
+	return thread_cpu_ns() - t0;
 }
 
 /*
@@ -515,8 +515,8 @@ Test(auth, id_budget_spent_throttles_without_crypt)
 static int
 chk_from(struct auth_ctx *c, const char *hdr, const char *peer)
 {
-	return (auth_check_peer(c, hdr, strlen(hdr), AUTH_ROLE_INTROSPECT,
-	    peer, 4, NULL));
+	return auth_check_peer(c, hdr, strlen(hdr), AUTH_ROLE_INTROSPECT,
+	    peer, 4, NULL);
 }
 
 /* Past the budget of a peer address: 429 whatever the id, for it only. */

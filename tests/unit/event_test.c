@@ -31,7 +31,7 @@ decode_len(const char *js, size_t len, size_t maxlen)
 {
 	event_clear(&ev);
 	reason = NULL;
-	return (event_decode(js, len, maxlen, &ev, &reason, err, sizeof(err)));
+	return event_decode(js, len, maxlen, &ev, &reason, err, sizeof(err));
 }
 
 static void
@@ -61,7 +61,7 @@ static const char *
 checked(int n)
 {
 	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	return (buf);
+	return buf;
 }
 
 /* printf into the static buf, checked. */
@@ -71,35 +71,35 @@ checked(int n)
 static const char *
 issued(const char *top, const char *tok)
 {
-	return (fmt("{\"v\":1,\"type\":\"token.issued\",\"id\":\"e-1\","
+	return fmt("{\"v\":1,\"type\":\"token.issued\",\"id\":\"e-1\","
 	    "\"time\":1764380000,\"iss\":\"https://idp.example\"%s,"
 	    "\"token\":{\"jti\":\"t-1\",\"sub\":\"user-1\","
-	    "\"client_id\":\"agent-a\",\"exp\":1764380900%s}}", top, tok));
+	    "\"client_id\":\"agent-a\",\"exp\":1764380900%s}}", top, tok);
 }
 
 /* An issuance whose token object holds exactly body. */
 static const char *
 issued_tok(const char *body)
 {
-	return (fmt("{\"v\":1,\"type\":\"token.issued\",\"id\":\"e-1\","
-	    "\"time\":1,\"iss\":\"i\",\"token\":{%s}}", body));
+	return fmt("{\"v\":1,\"type\":\"token.issued\",\"id\":\"e-1\","
+	    "\"time\":1,\"iss\":\"i\",\"token\":{%s}}", body);
 }
 
 /* An issuance with the common members given as head. */
 static const char *
 head(const char *h)
 {
-	return (fmt("{%s,\"token\":{\"jti\":\"t\",\"sub\":\"s\","
-	    "\"client_id\":\"c\",\"exp\":2}}", h));
+	return fmt("{%s,\"token\":{\"jti\":\"t\",\"sub\":\"s\","
+	    "\"client_id\":\"c\",\"exp\":2}}", h);
 }
 
 /* A revocation of target, with extra top-level members. */
 static const char *
 revoked(const char *target, const char *extra)
 {
-	return (fmt("{\"v\":1,\"type\":\"token.revoked\",\"id\":\"e-2\","
+	return fmt("{\"v\":1,\"type\":\"token.revoked\",\"id\":\"e-2\","
 	    "\"time\":1764380100,\"iss\":\"https://idp.example\","
-	    "\"target\":%s%s}", target, extra));
+	    "\"target\":%s%s}", target, extra);
 }
 
 /* A string of n copies of c, in a static buffer (one at a time). */
@@ -111,7 +111,7 @@ rep(char c, size_t n)
 	cr_assert(n < sizeof(s));
 	memset(s, c, n);
 	s[n] = '\0';
-	return (s);
+	return s;
 }
 
 /* ",\"key\":\"<n x's>\"" */
@@ -123,7 +123,7 @@ member_len(const char *key, size_t n)
 
 	len = snprintf(s, sizeof(s), ",\"%s\":\"%s\"", key, rep('x', n));
 	cr_assert(len > 0 && (size_t)len < sizeof(s));
-	return (s);
+	return s;
 }
 
 static const char spec_issued[] =
@@ -378,10 +378,12 @@ Test(event, token_hash_valid)
 	char	tok[128];
 	int	n;
 
-	ok(issued("", ",\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\""));
+	ok(issued("", ",\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa"
+	    "0\""));
 	cr_assert(ev.tok.has_hash);
 	cr_assert_arr_eq(ev.tok.hash, abc_sha256, 32);
-	ok(issued("", ",\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""));
+	ok(issued("", ",\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "A\""));
 	cr_assert(ev.tok.has_hash);
 	cr_assert_eq(ev.tok.hash[0], 0);
 	cr_assert_eq(ev.tok.hash[31], 0);
@@ -417,9 +419,11 @@ Test(event, token_hash_invalid)
 		n = snprintf(tok, sizeof(tok), ",\"hash\":\"%s\"",
 		    bad_hashes[i]);
 		cr_assert(n > 0 && (size_t)n < sizeof(tok));
-		bad(issued("", tok), "bad_field", "token.hash: must be base64url");
+		bad(issued("", tok), "bad_field", "token.hash: must be base64ur"
+		    "l");
 	}
-	bad(issued("", ",\"hash\":32"), "bad_field", "token.hash: must be a string");
+	bad(issued("", ",\"hash\":32"), "bad_field", "token.hash: must be a str"
+	    "ing");
 }
 
 Test(event, token_kind)
@@ -594,7 +598,7 @@ act_chain(size_t n)
 	cr_assert(off + n + 1 < sizeof(s));
 	memset(s + off, '}', n);
 	s[off + n] = '\0';
-	return (s);
+	return s;
 }
 
 Test(event, token_act_depth)
@@ -691,9 +695,11 @@ Test(event, target_hash_invalid)
 	    ""), "bad_field", "target.hash: must be base64url");
 	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0="
 	    "\"}", ""), "bad_field", "target.hash");
-	bad(revoked("{\"hash\":\"ungWv48Bz/pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\"}",
+	bad(revoked("{\"hash\":\"ungWv48Bz/pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0\""
+	    "}",
 	    ""), "bad_field", "target.hash");
-	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa1\"}",
+	bad(revoked("{\"hash\":\"ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa1\""
+	    "}",
 	    ""), "bad_field", "target.hash");
 	bad(revoked("{\"hash\":\"\"}", ""), "bad_field", "target.hash");
 	bad(revoked("{\"hash\":[]}", ""), "bad_field", "target.hash");
@@ -741,7 +747,8 @@ Test(event, reason)
 
 Test(event, unknown_members_ignored)
 {
-	ok("{\"v\":1,\"x-idp\":{\"v\":2,\"a\":[1,2,{}]},\"type\":\"token.issued\","
+	ok("{\"v\":1,\"x-idp\":{\"v\":2,\"a\":[1,2,{}]},\"type\":\"token.issue"
+	    "d\","
 	    "\"id\":\"e\",\"time\":1,\"iss\":\"i\",\"extra\":null,"
 	    "\"token\":{\"jti\":\"t\",\"sub\":\"s\",\"client_id\":\"c\","
 	    "\"exp\":1,\"cnf\":{\"jkt\":\"x\"},\"kind2\":5,"
@@ -813,7 +820,8 @@ Test(event, invalid_utf8)
 Test(event, embedded_nul)
 {
 	static const char raw[] = "{\"v\":1,\"type\":\"token.revoked\","
-	    "\"id\":\"e\",\"time\":1,\"iss\":\"i\",\"target\":{\"jti\":\"a\0b\"}}";
+	    "\"id\":\"e\",\"time\":1,\"iss\":\"i\",\"target\":{\"jti\":\"a\0b\""
+	    "}}";
 	int	rc;
 
 	bad(revoked("{\"jti\":\"a\\u0000b\"}", ""), "invalid_json", NULL);
@@ -899,7 +907,8 @@ Test(event, reason_strings_exact)
 		{ "{\"v\":3}", "bad_version" },
 		{ "{\"v\":1,\"type\":\"x\"}", "unknown_type" },
 		{ "{\"v\":1,\"type\":\"token.revoked\"}", "missing_field" },
-		{ "{\"v\":1,\"type\":\"token.revoked\",\"id\":1}", "bad_field" },
+		{ "{\"v\":1,\"type\":\"token.revoked\",\"id\":1}", "bad_fiel"
+		    "d" },
 	};
 	size_t	i;
 
@@ -1002,7 +1011,8 @@ Test(event, claims_without_json)
 	cr_assert_str_eq(s, "{\"iss\":\"i\",\"jti\":\"j\",\"sub\":\"s\","
 	    "\"client_id\":\"c\",\"aud\":[\"a\",\"b\"],\"exp\":9,"
 	    "\"token_type\":\"access_token\",\"act\":{\"sub\":\"x\","
-	    "\"act\":{\"sub\":\"y\",\"iss\":\"z\"}},\"may_act\":{\"sub\":\"m\"}}");
+	    "\"act\":{\"sub\":\"y\",\"iss\":\"z\"}},\"may_act\":{\"sub\":\"m\"}"
+	    "}");
 	free(s);
 }
 

@@ -29,17 +29,17 @@ render(struct metrics *m)
 	cr_assert_eq(evbuffer_remove(b, s, n), (int)n);
 	s[n] = '\0';
 	evbuffer_free(b);
-	return (s);
+	return s;
 }
 
 static const char *
 name_end(const char *p)
 {
 	if (!isalpha((unsigned char)*p) && *p != '_' && *p != ':')
-		return (NULL);
+		return NULL;
 	while (isalnum((unsigned char)*p) || *p == '_' || *p == ':')
 		p++;
-	return (p);
+	return p;
 }
 
 /* label="value"{,label="value"}} ; the char after '}' or NULL */
@@ -48,15 +48,15 @@ labels_end(const char *p)
 {
 	for (;;) {
 		if ((p = name_end(p)) == NULL || *p++ != '=' || *p++ != '"')
-			return (NULL);
+			return NULL;
 		while (*p != '"' && *p != '\0' && *p != '\n')
 			p += (*p == '\\') ? 2 : 1;
 		if (*p++ != '"')
-			return (NULL);
+			return NULL;
 		if (*p == '}')
-			return (p + 1);
+			return p + 1;
 		if (*p++ != ',')
-			return (NULL);
+			return NULL;
 	}
 }
 
@@ -67,15 +67,15 @@ sample_ok(const char *line)
 	char		*end;
 
 	if ((p = name_end(line)) == NULL)
-		return (0);
+		return 0;
 	if (*p == '{' && (p = labels_end(p + 1)) == NULL)
-		return (0);
+		return 0;
 	if (*p++ != ' ')
-		return (0);
+		return 0;
 	if (strcmp(p, "+Inf") == 0 || strcmp(p, "NaN") == 0)
-		return (1);
+		return 1;
 	(void)strtod(p, &end);
-	return (end != p && *end == '\0');
+	return end != p && *end == '\0';
 }
 
 static int
@@ -84,14 +84,14 @@ line_ok(const char *line)
 	const char	*p;
 
 	if (strncmp(line, "# HELP ", 7) == 0)
-		return ((p = name_end(line + 7)) != NULL && *p == ' ');
+		return (p = name_end(line + 7)) != NULL && *p == ' ';
 	if (strncmp(line, "# TYPE ", 7) == 0) {
 		if ((p = name_end(line + 7)) == NULL || *p++ != ' ')
-			return (0);
-		return (strcmp(p, "counter") == 0 || strcmp(p, "gauge") == 0 ||
-		    strcmp(p, "histogram") == 0);
+			return 0;
+		return strcmp(p, "counter") == 0 || strcmp(p, "gauge") == 0 ||
+		    strcmp(p, "histogram") == 0;
 	}
-	return (sample_ok(line));
+	return sample_ok(line);
 }
 
 static void
@@ -193,7 +193,7 @@ hammer(void *arg)
 
 	for (i = 0; i < 100000; i++)
 		metrics_http(arg, MET_EP_REVOKE, 200, (uint64_t)i);
-	return (NULL);
+	return NULL;
 }
 
 Test(metrics, counts_from_many_threads)

@@ -114,7 +114,7 @@ reporter(void *arg)
 
 	for (i = 0; i < r->n; i++)
 		pending_report(r->p, r->tags[i], 1);
-	return (NULL);
+	return NULL;
 }
 
 /* Reports from one thread, releases from another: nothing is lost. */

@@ -90,7 +90,7 @@ collect(void *arg, int topic, const char *key, size_t klen, const char *val,
 	cr_assert_not_null(m->val);
 	cr_assert_eq(strlen(m->val), vlen, "NUL inside the message");
 	m->json = json_loadb(val, vlen, JSON_REJECT_DUPLICATES, NULL);
-	return (0);
+	return 0;
 }
 
 static int
@@ -98,7 +98,7 @@ refuse(void *arg, int topic, const char *key, size_t klen, const char *val,
     size_t vlen)
 {
 	(void)arg, (void)topic, (void)key, (void)klen, (void)val, (void)vlen;
-	return (-1);
+	return -1;
 }
 
 static struct store_txn *
@@ -107,7 +107,7 @@ begin(int rdonly)
 	struct store_txn	*t = NULL;
 
 	cr_assert_eq(store_begin(st, rdonly, &t), 0);
-	return (t);
+	return t;
 }
 
 static void
@@ -121,7 +121,8 @@ static uint64_t
 put(struct store_txn *t, const char *jti, const char *sub,
     const char *subject, const char *actor, const char *previous)
 {
-	const char		*par[STORE_NPARENTS] = { subject, actor, previous };
+	const char		*par[STORE_NPARENTS] = { subject, actor,
+	    previous };
 	struct store_token	 tok;
 	struct store_put_args	 a;
 	uint64_t		 id;
@@ -143,7 +144,7 @@ put(struct store_txn *t, const char *jti, const char *sub,
 	memset(&a, 0, sizeof(a));
 	a.tok = &tok;
 	cr_assert_eq(store_put(t, &a, &id), 0, "store_put %s", jti);
-	return (id);
+	return id;
 }
 
 static uint32_t
@@ -161,7 +162,7 @@ cause(struct store_txn *t, const char *event, const char *target, int kind,
 	c.target_kind = kind;
 	c.time = 1764380100;
 	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
-	return (ref);
+	return ref;
 }
 
 /* Publish every outbox entry; returns the total of publish_entry(). */
@@ -181,7 +182,7 @@ drain(void)
 		total += n;
 	}
 	store_abort(&t);
-	return (total);
+	return total;
 }
 
 static struct msg *
@@ -197,16 +198,16 @@ find(const char *jti)
 		    msgs[i].val);
 		j = json_string_value(json_object_get(msgs[i].json, "jti"));
 		if (j != NULL && strcmp(j, jti) == 0)
-			return (&msgs[i]);
+			return &msgs[i];
 	}
 	cr_assert_fail("no revocation for %s", jti);
-	return (NULL);
+	return NULL;
 }
 
 static const char *
 sget(json_t *o, const char *key)
 {
-	return (json_string_value(json_object_get(o, key)));
+	return json_string_value(json_object_get(o, key));
 }
 
 /* Check depth and path of the message for jti: path is NULL-ended. */
@@ -284,7 +285,8 @@ Test(publish, cascade_message_exact)
 	publish_revocation_id("e-2001", ISS, "t-agent", id);
 	n = snprintf(want, sizeof(want), "{\"v\":1,\"type\":\"token.revoked\","
 	    "\"id\":\"%s\",\"time\":1764380100,\"iss\":\"" ISS "\","
-	    "\"jti\":\"t-agent\",\"sub\":\"user-123\",\"client_id\":\"client-a\","
+	    "\"jti\":\"t-agent\",\"sub\":\"user-123\",\"client_id\":\"client-"
+	    "a\","
 	    "\"cause\":{\"event\":\"e-2001\",\"jti\":\"t-user\","
 	    "\"reason\":\"logout\"},\"depth\":2,"
 	    "\"path\":[\"t-user\",\"t-orch\",\"t-agent\"]}", id);
@@ -544,6 +546,31 @@ measure(void *arg, int topic, const char *key, size_t klen, const char *val,
 	return keep ? collect(arg, topic, key, klen, val, vlen) : 0;
 }
 
+/* The leaf of the long chain: its first hop and its last 15. */
+static void
+check_long_leaf(void)
+{
+	char		 jti[257], want[257];
+	struct msg	*m;
+	json_t		*p;
+	int		 i;
+
+	long_jti(jti, LONG_CHAIN - 1);
+	m = find(jti);
+	p = json_object_get(m->json, "path");
+	cr_assert_eq(json_array_size(p), 16, "%zu", json_array_size(p));
+	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
+	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")),
+	    LONG_CHAIN - 1, "depth stays exact");
+	long_jti(want, 0);
+	cr_expect_str_eq(json_string_value(json_array_get(p, 0)), want);
+	for (i = 1; i < 16; i++) {
+		long_jti(want, LONG_CHAIN - 16 + i);
+		cr_expect_str_eq(json_string_value(json_array_get(p,
+		    (size_t)i)), want, "hop %d", i);
+	}
+}
+
 /*
  * A refresh chain of 2,000 tokens with 256-byte jtis, revoked at its
  * root: before, the leaf's message carried all 2,000 jtis (half a
@@ -603,20 +630,7 @@ Test(publish, long_chain_messages_bounded, .timeout = 120)
 	cr_expect_null(json_object_get(m->json, "path_truncated"));
 	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")), 15);
 
-	long_jti(jti, LONG_CHAIN - 1);	/* the leaf: first hop + last 15 */
-	m = find(jti);
-	p = json_object_get(m->json, "path");
-	cr_assert_eq(json_array_size(p), 16, "%zu", json_array_size(p));
-	cr_expect(json_is_true(json_object_get(m->json, "path_truncated")));
-	cr_expect_eq(json_integer_value(json_object_get(m->json, "depth")),
-	    LONG_CHAIN - 1, "depth stays exact");
-	long_jti(want, 0);
-	cr_expect_str_eq(json_string_value(json_array_get(p, 0)), want);
-	for (i = 1; i < 16; i++) {
-		long_jti(want, LONG_CHAIN - 16 + i);
-		cr_expect_str_eq(json_string_value(json_array_get(p,
-		    (size_t)i)), want, "hop %d", i);
-	}
+	check_long_leaf();
 	long_jti(jti, 16);	/* depth 16: 17 hops, the second one dropped */
 	m = find(jti);
 	p = json_object_get(m->json, "path");
@@ -706,7 +720,7 @@ ctl_measure(void *arg, int topic, const char *key, size_t klen,
 		ctl_max = vlen;
 	if ((j = json_loadb(val, vlen, 0, NULL)) == NULL) {
 		ctl_bad++;
-		return (0);
+		return 0;
 	}
 	p = json_object_get(j, "path");
 	n = json_array_size(p);
@@ -718,34 +732,19 @@ ctl_measure(void *arg, int topic, const char *key, size_t klen,
 		ctl_bad++;
 	ctl_truncated += json_is_true(json_object_get(j, "path_truncated"));
 	json_decref(j);
-	return (0);
+	return 0;
 }
 
-/*
- * Strings made of control characters are 6 bytes each once escaped:
- * with a 256-byte iss, jti, sub and client_id, a 1 KiB reason and a
- * path of 16 such jtis, a message would be about 40 KiB.  It stays
- * within 16 KiB (SPEC 3): fewer hops, then a shorter reason.
- */
-Test(publish, control_characters_still_16k)
+/* A chain of CTL_CHAIN tokens of control characters; the root's id. */
+static uint64_t
+ctl_chain(struct store_txn *t, const char *iss, const char *sub)
 {
-	struct store_txn	*t = begin(0);
 	struct store_token	 tok;
 	struct store_put_args	 a;
-	struct store_cause	 c;
-	char			 iss[257], jti[257], prev[257], sub[257];
-	char			 reason[1025], ev[129];
-	const void		*data;
-	uint64_t		 id, root = 0, seq = 0;
-	uint32_t		 ref;
-	uint8_t			 kind;
-	size_t			 len;
+	char			 jti[257], prev[257];
+	uint64_t		 id, root = 0;
 	int			 i;
 
-	memset(iss, '\x03', 256), iss[256] = '\0';
-	memset(sub, '\x02', 256), sub[256] = '\0';
-	memset(reason, '\x04', 1024), reason[1024] = '\0';
-	memset(ev, '\x05', 128), ev[128] = '\0';
 	for (i = 0; i < CTL_CHAIN; i++) {
 		memset(jti, '\x01', 256);
 		snprintf(jti + 248, 9, "%08d", i);
@@ -766,6 +765,32 @@ Test(publish, control_characters_still_16k)
 			root = id;
 		memcpy(prev, jti, sizeof(prev));
 	}
+	return root;
+}
+
+/*
+ * Strings made of control characters are 6 bytes each once escaped:
+ * with a 256-byte iss, jti, sub and client_id, a 1 KiB reason and a
+ * path of 16 such jtis, a message would be about 40 KiB.  It stays
+ * within 16 KiB (SPEC 3): fewer hops, then a shorter reason.
+ */
+Test(publish, control_characters_still_16k)
+{
+	struct store_txn	*t = begin(0);
+	struct store_cause	 c;
+	char			 iss[257], jti[257], sub[257];
+	char			 reason[1025], ev[129];
+	const void		*data;
+	uint64_t		 root, seq = 0;
+	uint32_t		 ref;
+	uint8_t			 kind;
+	size_t			 len;
+
+	memset(iss, '\x03', 256), iss[256] = '\0';
+	memset(sub, '\x02', 256), sub[256] = '\0';
+	memset(reason, '\x04', 1024), reason[1024] = '\0';
+	memset(ev, '\x05', 128), ev[128] = '\0';
+	root = ctl_chain(t, iss, sub);
 	commit(&t);
 	t = begin(0);
 	memset(&c, 0, sizeof(c));

@@ -415,21 +415,77 @@ rnd(uint64_t n)
 	return seed % n;
 }
 
+/* Shuffle perm[0..n) (Fisher-Yates, rnd()). */
+static void
+shuffle(int *perm, size_t n)
+{
+	size_t	i, j;
+	int	x;
+
+	for (i = n; i > 1; i--) {
+		j = rnd(i);
+		x = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = x;
+	}
+}
+
+/* Issue pre-x with parents pre-par[p] (par[p] < 0: none); its id. */
+static uint64_t
+put_numbered(struct store_txn *t, const char *pre, int x,
+    const int par[STORE_NPARENTS])
+{
+	char		 jti[32], pj[STORE_NPARENTS][32];
+	struct spec	 sp = { .jti = jti };
+	int		 p;
+
+	snprintf(jti, sizeof(jti), "%s-%d", pre, x);
+	for (p = 0; p < STORE_NPARENTS; p++) {
+		if (par[p] < 0)
+			continue;
+		snprintf(pj[p], sizeof(pj[p]), "%s-%d", pre, par[p]);
+		sp.parent[p] = pj[p];
+	}
+	return put_ok(t, &sp);
+}
+
+/*
+ * The reference closure: mark in seen[] every token with a parent
+ * marked, sweeping until nothing changes; queue[] grows from tail.
+ */
+static void
+ref_sweep(size_t n, int (*par)[STORE_NPARENTS], int *seen, int *queue,
+    size_t tail)
+{
+	size_t	head, i;
+	int	p;
+
+	for (head = 0; head < tail; head = tail) {
+		for (i = 0; i < n; i++)
+			for (p = 0; p < STORE_NPARENTS && !seen[i]; p++)
+				if (par[i][p] >= 0 && seen[par[i][p]]) {
+					seen[i] = 1;
+					queue[tail++] = (int)i;
+				}
+	}
+}
+
 /*
  * A random DAG of n tokens, each with up to three parents among the
- * tokens before it (one if !multi: a random tree), issued in a random order (so children often come
- * before their parents, and ids are scattered over the graph); then k
- * random tokens (k 0: the first, the root) revoked in one transaction.  Checked against a
- * reference walk: every descendant revoked, each listed once.
+ * tokens before it (one if !multi: a random tree), issued in a random
+ * order (so children often come before their parents, and ids are
+ * scattered over the graph); then k random tokens (k 0: the first, the
+ * root) revoked in one transaction.  Checked against a reference walk:
+ * every descendant revoked, each listed once.
  */
 static void
 random_dag(size_t n, size_t k, int multi)
 {
 	struct store_txn	*t = begin(0);
 	int			(*par)[STORE_NPARENTS], *perm, *seen, *queue;
-	char			 jti[32], pj[STORE_NPARENTS][32];
+	char			 jti[32];
 	uint64_t		*id, *want, got = 0, nr;
-	size_t			 i, j, head = 0, tail = 0, nwant = 0;
+	size_t			 i, tail = 0, nwant = 0;
 	int			 p, x;
 
 	cr_assert_not_null(par = calloc(n, sizeof(*par)));
@@ -444,25 +500,9 @@ random_dag(size_t n, size_t k, int multi)
 			par[i][p] = i > 0 && (p == 0 || (multi &&
 			    rnd(3) == 0)) ? (int)rnd(i) : -1;
 	}
-	for (i = n; i > 1; i--) {
-		j = rnd(i);
-		x = perm[i - 1];
-		perm[i - 1] = perm[j];
-		perm[j] = x;
-	}
-	for (i = 0; i < n; i++) {
-		struct spec	 sp = { .jti = jti };
-
-		x = perm[i];
-		snprintf(jti, sizeof(jti), "d-%d", x);
-		for (p = 0; p < STORE_NPARENTS; p++) {
-			if (par[x][p] < 0)
-				continue;
-			snprintf(pj[p], sizeof(pj[p]), "d-%d", par[x][p]);
-			sp.parent[p] = pj[p];
-		}
-		id[x] = put_ok(t, &sp);
-	}
+	shuffle(perm, n);
+	for (i = 0; i < n; i++)
+		id[perm[i]] = put_numbered(t, "d", perm[i], par[perm[i]]);
 	commit(&t);
 
 	/* Reference: targets first, then sweeps until nothing changes. */
@@ -476,14 +516,7 @@ random_dag(size_t n, size_t k, int multi)
 		seen[x] = 1;
 	}
 	commit(&t);
-	for (head = 0; head < tail; head = tail) {
-		for (i = 0; i < n; i++)
-			for (p = 0; p < STORE_NPARENTS && !seen[i]; p++)
-				if (par[i][p] >= 0 && seen[par[i][p]]) {
-					seen[i] = 1;
-					queue[tail++] = (int)i;
-				}
-	}
+	ref_sweep(n, par, seen, queue, tail);
 	for (i = 0; i < n; i++)
 		if (seen[i])
 			want[nwant++] = id[i];
@@ -1153,9 +1186,8 @@ random_cycles_long(int n, int reach, int backwards)
 {
 	struct store_txn	*t = begin(0);
 	struct refg		 g;
-	int			(*par)[STORE_NPARENTS], *perm, x, i, j, p, y;
+	int			(*par)[STORE_NPARENTS], *perm, x, i, p, y;
 	int			 want, ncyc = 0;
-	char			 jti[32], pj[STORE_NPARENTS][32];
 
 	par = calloc((size_t)n, sizeof(*par));
 	perm = calloc((size_t)n, sizeof(*perm));
@@ -1180,23 +1212,10 @@ random_cycles_long(int n, int reach, int backwards)
 		}
 	}
 	memset(g.nkid, 0, (size_t)n * sizeof(int));
-	for (i = n; !backwards && i > 1; i--) {
-		j = (int)rnd((uint64_t)i);
-		p = perm[i - 1];
-		perm[i - 1] = perm[j];
-		perm[j] = p;
-	}
+	if (!backwards)
+		shuffle(perm, (size_t)n);
 	for (i = 0; i < n; i++) {
-		struct spec	 sp = { .jti = jti };
-
 		x = perm[i];
-		snprintf(jti, sizeof(jti), "l-%d", x);
-		for (p = 0; p < STORE_NPARENTS; p++) {
-			if (par[x][p] < 0)
-				continue;
-			snprintf(pj[p], sizeof(pj[p]), "l-%d", par[x][p]);
-			sp.parent[p] = pj[p];
-		}
 		for (p = 0, want = 0; p < STORE_NPARENTS && !want; p++)
 			want = par[x][p] >= 0 && refg_reaches(&g, x,
 			    par[x][p]);
@@ -1204,7 +1223,8 @@ random_cycles_long(int n, int reach, int backwards)
 			if ((y = par[x][p]) >= 0)
 				g.kid[y * KMAX + g.nkid[y]++] = x;
 		ncyc += want;
-		cr_assert_eq(get(t, put_ok(t, &sp)).cycle, want,
+		cr_assert_eq(get(t, put_numbered(t, "l", x, par[x])).cycle,
+		    want,
 		    "l-%d at step %d", x, i);
 	}
 	cr_assert_gt(ncyc, 0);
