@@ -243,6 +243,7 @@ store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	uint64_t id;
 	int rc;
 
+	STORE_WRITER(t);
 	if (nrevoked != NULL)
 		*nrevoked = 0;
 	if ((rc = store_lookup_hash(t, hash, &id)) == 0)
@@ -287,6 +288,7 @@ store_ref(struct store_txn *t, const char *iss, const char *jti,
 	struct st st;
 	int rc;
 
+	STORE_WRITER(t);
 	if ((rc = store_lookup(t, iss, jti, id)) != STORE_NOTFOUND)
 		return rc == 0 ? 0 : -1;
 	if (store_meta_next(t, "next_id", id) == -1)

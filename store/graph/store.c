@@ -244,7 +244,7 @@ store_commit(struct store_txn **tp)
 	int rc;
 
 	*tp = NULL;
-	assert(t->parent == NULL);
+	assert(t->parent == NULL && !t->child);
 	if (t->revoked.n > 0 && store_outbox_add(t, STORE_OUT_CASCADE,
 	    t->revoked.v, t->revoked.n * sizeof(uint64_t)) == -1) {
 		mdb_txn_abort(t->txn);
@@ -264,7 +264,8 @@ store_sub_begin(struct store_txn *parent, struct store_txn **tp)
 	int rc;
 
 	*tp = NULL;
-	assert(!parent->rdonly && parent->parent == NULL);
+	STORE_WRITER(parent);
+	assert(parent->parent == NULL);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -1;
 	t->s = parent->s;
@@ -275,6 +276,7 @@ store_sub_begin(struct store_txn *parent, struct store_txn **tp)
 		free(t);
 		return -1;
 	}
+	parent->child = 1;
 	*tp = t;
 	return 0;
 }
@@ -287,8 +289,9 @@ store_sub_commit(struct store_txn **tp)
 	int rc;
 
 	*tp = NULL;
-	assert(t->parent != NULL);
+	assert(t->parent != NULL && t->parent->child);
 	p = t->parent;
+	p->child = 0;
 	/* Room first: once committed, the child's ids must not be lost. */
 	if (store_idvec_reserve(&p->revoked, t->revoked.n) == -1) {
 		mdb_txn_abort(t->txn);
@@ -347,6 +350,9 @@ store_abort(struct store_txn **tp)
 {
 	if (tp == NULL || *tp == NULL)
 		return;
+	assert(!(*tp)->child);	/* the child first */
+	if ((*tp)->parent != NULL)
+		(*tp)->parent->child = 0;
 	mdb_txn_abort((*tp)->txn);
 	txn_free(*tp);
 	*tp = NULL;
@@ -483,6 +489,7 @@ store_outbox_add(struct store_txn *t, uint8_t kind, const void *data,
 	MDB_val k = { sizeof(key), &key }, v = { len + 1, NULL };
 	int rc;
 
+	STORE_WRITER(t);
 	if (store_meta_next(t, "next_seq", &seq) == -1)
 		return -1;
 	key = (size_t)seq;
@@ -527,6 +534,7 @@ store_outbox_del(struct store_txn *t, uint64_t seq)
 	MDB_val k = { sizeof(key), &key };
 	int rc;
 
+	STORE_WRITER(t);
 	rc = store_rc(t, mdb_del(t->txn, t->s->dbi[DB_OUTBOX], &k, NULL));
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }

@@ -2,6 +2,7 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <assert.h>
 #include <lmdb.h>
 
 #include "store/graph/store.h"
@@ -101,12 +102,20 @@ struct store_txn {
 	struct store	*s;
 	MDB_txn		*txn;
 	struct store_txn *parent;	/* of a nested transaction */
+	int		 child;		/* a nested transaction is open */
 	int		 rdonly;
 	int		 rc;		/* last LMDB error */
 	struct idvec	 revoked;	/* issued tokens newly revoked */
 	struct idvec	 queue;		/* scratch for walks */
 	uint64_t	 reads;		/* token records read (store_peek) */
 };
+
+/*
+ * Invariant of every write: a write transaction, and not one whose
+ * nested child is open (LMDB forbids using the parent meanwhile).  On
+ * in production builds, as every assert here.
+ */
+#define STORE_WRITER(t)	assert(!(t)->rdonly && !(t)->child)
 
 #define STORE_KEYMAX	511
 

@@ -220,6 +220,7 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 {
 	struct st st;
 
+	STORE_WRITER(t);
 	if (nrevoked != NULL)
 		*nrevoked = 0;
 	if (store_st_read(t, id, &st) != 0)
@@ -579,6 +580,7 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	uint8_t before;
 	int cyc;
 
+	STORE_WRITER(t);
 	if ((cyc = hash_taken(t, tok)) != 0)
 		return cyc == 1 ? STORE_DUPHASH : -1;
 	if (store_ref(t, tok->iss, tok->jti, id) != 0 || store_st_read(t, *id,
@@ -627,6 +629,7 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 	struct rec r;
 	uint8_t before;
 
+	STORE_WRITER(t);
 	if (store_st_read(t, id, &st) != 0 || store_rec_read_head(t, id,
 	    &r) != 0)
 		return -1;
@@ -701,6 +704,7 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 	size_t i;
 	int rc;
 
+	STORE_WRITER(t);
 	if (nrevoked != NULL)
 		*nrevoked = 0;
 	k.mv_size = store_key_make(kb, idx, iss, value);

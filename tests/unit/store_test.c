@@ -7,6 +7,7 @@
  * creates placeholders for the unknown ones, as the apply loop does.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2201,4 +2202,23 @@ Test(store, nested_transaction_whole_or_nothing)
 	cr_expect_eq(store_lookup(t, ISS, "t-kept", &id), 0);
 	cr_expect_eq(store_lookup(t, ISS, "t-dropped", &id), STORE_NOTFOUND);
 	store_abort(&t);
+}
+
+/* Invariants stated in code: a write in a reader is a broken one. */
+Test(store, write_in_a_reader_aborts, .signal = SIGABRT)
+{
+	struct store_txn	*t = begin(1);
+	uint64_t		 id;
+
+	(void)store_ref(t, ISS, "t-new", &id);
+}
+
+/* ... and so is using a parent while its nested child is open. */
+Test(store, parent_used_under_open_child_aborts, .signal = SIGABRT)
+{
+	struct store_txn	*t = begin(0), *c = NULL;
+	uint64_t		 id;
+
+	cr_assert_eq(store_sub_begin(t, &c), 0);
+	(void)store_ref(t, ISS, "t-new", &id);
 }
