@@ -44,7 +44,8 @@ struct daemon {
 	struct http		*http;
 	struct pending		*revokes;
 	struct metrics		*metrics;
-	struct event		*ev_in, *ev_pump, *ev_slice, *ev_retry;
+	struct event		*ev_in, *ev_more, *ev_pump, *ev_slice;
+	struct event		*ev_retry;
 	struct event		*ev_sig[3];
 	char			 brokers[256];
 	int			 caught_up;	/* the input's end seen once */
@@ -252,6 +253,7 @@ set_ready(struct daemon *d)
 static void
 on_input(evutil_socket_t fd, short what, void *arg)
 {
+	static const struct timeval now = { 0, 0 };
 	struct daemon *d = arg;
 	long n = 0;
 	int i;
@@ -276,8 +278,14 @@ on_input(evutil_socket_t fd, short what, void *arg)
 	}
 	count_apply(d);
 	pump(d);
-	if (n > 0)	/* more may wait: come back after other events */
-		event_active(d->ev_in, EV_READ, 0);
+	/*
+	 * More may wait: come back after other events, from a timer due
+	 * now (as the drain's slices: pump()), not event_active(), which
+	 * would run again before the loop polls, so that a backlog kept
+	 * the pump timer, the drain's slices and signals waiting.
+	 */
+	if (n > 0 && d->ev_more != NULL)
+		event_add(d->ev_more, &now);
 }
 
 static void
@@ -484,6 +492,8 @@ start_events(struct daemon *d)
 		return -1;
 	if ((d->ev_slice = evtimer_new(d->base, on_pump, d)) == NULL)
 		return -1;
+	if ((d->ev_more = evtimer_new(d->base, on_input, d)) == NULL)
+		return -1;
 	if ((d->ev_retry = evtimer_new(d->base, on_retry, d)) == NULL)
 		return -1;
 	return 0;
@@ -574,6 +584,8 @@ stop(struct daemon *d)
 		event_free(d->ev_in);
 	if (d->ev_pump != NULL)
 		event_free(d->ev_pump);
+	if (d->ev_more != NULL)
+		event_free(d->ev_more);
 	if (d->ev_slice != NULL)
 		event_free(d->ev_slice);
 	if (d->ev_retry != NULL)
