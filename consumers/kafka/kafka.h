@@ -16,6 +16,7 @@
 
 #include "consumers/apply/apply.h"	/* struct apply_msg: what is consumed */
 #include "consumers/sink/sink.h"
+#include "consumers/source/source.h"
 
 struct kafka_mock;
 
@@ -48,6 +49,15 @@ int		 kafka_read_topic(const char *brokers, const char *topic,
 		    int (*fn)(void *, const struct apply_msg *), void *arg,
 		    void (*progress)(void *, uint64_t done, uint64_t total),
 		    char *errbuf, size_t errlen);
+/*
+ * kafka_read_topic() behind struct source (consumers/source/source.h):
+ * the caller owns *kt and keeps it while the source is used.
+ */
+struct kafka_topic {
+	const char	*brokers;
+	const char	*topic;
+};
+struct source	 kafka_topic_source(struct kafka_topic *kt);
 
 /*
  * The input source: all partitions of one topic, assigned directly.

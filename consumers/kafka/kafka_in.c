@@ -418,3 +418,23 @@ kafka_read_topic(const char *brokers, const char *topic,
 	free(r.next);
 	return rc;
 }
+
+static int
+topic_read(void *self, source_fn *fn, void *arg, source_progress_fn *progress,
+    char *errbuf, size_t errlen)
+{
+	struct kafka_topic *kt = self;
+
+	return kafka_read_topic(kt->brokers, kt->topic, fn, arg, progress,
+	    errbuf, errlen);
+}
+
+static const struct source_ops topic_ops = { topic_read };
+
+struct source
+kafka_topic_source(struct kafka_topic *kt)
+{
+	struct source s = { &topic_ops, kt };
+
+	return s;
+}

@@ -16,6 +16,7 @@
 #include "consumers/publish/drain.h"
 #include "consumers/publish/publish.h"
 #include "consumers/sink/sink.h"
+#include "consumers/source/source.h"
 #include "daemon/revokerd/config.h"
 #include "daemon/revokerctl/ctl.h"
 #include "store/graph/store.h"
@@ -108,75 +109,14 @@ replay_one(struct replay *r, const struct apply_msg *m)
 	return 0;
 }
 
-/*
- * One line of fp without its newline, at most cap bytes of it in buf
- * (the rest is skipped: an overlong event is still applied, and dead-
- * lettered as too large).  Returns 1 at the end of the file.
- */
 static int
-read_line(FILE *fp, char *buf, size_t cap, size_t *len, uint64_t *bytes)
-{
-	uint64_t all = 0;
-	size_t n = 0;
-	int c;
-
-	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
-		if (n < cap)
-			buf[n++] = (char)c;
-		all++;
-	}
-	if (c == EOF && all == 0)
-		return 1;
-	*bytes += all + (c == '\n');
-	*len = n;
-	return 0;
-}
-
-static int
-replay_file(struct replay *r, const char *path, size_t max_event)
-{
-	struct apply_msg m;
-	struct stat sb;
-	size_t cap = max_event + LINE_SLACK, len;
-	char *buf;
-	FILE *fp;
-	int rc = 0;
-
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (fp == NULL) {
-		ctl_fail("replay", "%s: %m", path);
-		return -1;
-	}
-	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
-		r->total = (uint64_t)sb.st_size;
-	if ((buf = malloc(cap)) == NULL)
-		fatal("malloc");
-	memset(&m, 0, sizeof(m));
-	while (rc == 0 && read_line(fp, buf, cap, &len, &r->done) == 0) {
-		if (len == 0)
-			continue;
-		m.payload = buf;
-		m.len = len;
-		rc = replay_one(r, &m);
-	}
-	if (rc == 0 && ferror(fp)) {
-		ctl_fail("replay", "%s: read error", path);
-		rc = -1;
-	}
-	if (fp != stdin)
-		fclose(fp);
-	free(buf);
-	return rc;
-}
-
-static int
-kafka_cb(void *arg, const struct apply_msg *m)
+replay_cb(void *arg, const struct apply_msg *m)
 {
 	return replay_one(arg, m) == -1 ? 1 : 0;
 }
 
 static void
-kafka_progress(void *arg, uint64_t done, uint64_t total)
+replay_seen(void *arg, uint64_t done, uint64_t total)
 {
 	struct replay *r = arg;
 
@@ -184,19 +124,20 @@ kafka_progress(void *arg, uint64_t done, uint64_t total)
 	r->total = total;
 }
 
+/* Apply every message of src (a file or a topic), named what. */
 static int
-replay_kafka(struct replay *r, const char *brokers, const char *topic)
+replay_source(struct replay *r, struct source src, const char *what)
 {
 	char errbuf[512];
 	int rc;
 
 	errbuf[0] = '\0';
-	rc = kafka_read_topic(brokers, topic, kafka_cb, r, kafka_progress,
-	    errbuf, sizeof(errbuf));
+	rc = src.ops->read(src.self, replay_cb, r, replay_seen, errbuf,
+	    sizeof(errbuf));
 	if (rc == 0)
 		return 0;
-	if (rc != 1)	/* 1: kafka_cb stopped, after its message */
-		ctl_fail("replay", "%s: %s", topic, errbuf);
+	if (rc == -1)	/* else replay_cb stopped, after its message */
+		ctl_fail("replay", "%s: %s", what, errbuf);
 	return -1;
 }
 
@@ -487,6 +428,8 @@ static int
 replay_run(struct replay *r, const struct replay_args *a,
     const struct config *cfg)
 {
+	struct source_file sf;
+	struct kafka_topic kt;
 	uint64_t before, dropped;
 	int rc;
 
@@ -494,11 +437,15 @@ replay_run(struct replay *r, const struct replay_args *a,
 	    outbox_last(r->st, &before) == -1)
 		return 1;
 	r->t0 = ctl_clock();
-	if (a->file != NULL)
-		rc = replay_file(r, a->file, cfg->max_event);
-	else
-		rc = replay_kafka(r, cfg->brokers, a->topic != NULL ?
-		    a->topic : cfg->topic_in);
+	if (a->file != NULL) {
+		sf.path = a->file;
+		sf.max_len = cfg->max_event + LINE_SLACK;
+		rc = replay_source(r, source_file(&sf), a->file);
+	} else {
+		kt.brokers = cfg->brokers;
+		kt.topic = a->topic != NULL ? a->topic : cfg->topic_in;
+		rc = replay_source(r, kafka_topic_source(&kt), kt.topic);
+	}
 	if (rc == 0)
 		rc = replay_flush(r);
 	replay_progress(r, 1);
