@@ -25,6 +25,21 @@ id_put(struct store_txn *t, int db, uint64_t id, const void *data, size_t len)
 	return store_rc(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
 }
 
+/*
+ * The end of a cursor walk that called a callback: close c; the
+ * callback's non-zero value r, else 0 at the end of the data (rc
+ * MDB_NOTFOUND), else -1 for LMDB error rc.
+ */
+static int
+each_end(struct store_txn *t, MDB_cursor *c, int rc, int r)
+{
+	mdb_cursor_close(c);
+	if (r != 0)
+		return r;
+	rc = store_rc(t, rc);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
 int
 store_st_read(struct store_txn *t, uint64_t id, struct st *st)
 {
@@ -271,11 +286,7 @@ store_hash_revoked_each(struct store_txn *t,
 		memcpy(hash, k.mv_data, sizeof(hash));
 		r = fn(arg, hash);
 	}
-	mdb_cursor_close(c);
-	if (r != 0)
-		return r;
-	rc = store_rc(t, rc);
-	return rc == STORE_NOTFOUND ? 0 : rc;
+	return each_end(t, c, rc, r);
 }
 
 int
@@ -415,11 +426,7 @@ store_kids_each(struct store_txn *t, uint64_t id, int (*fn)(void *, uint64_t),
 			r = fn(arg, page[i]);
 		op = MDB_NEXT_MULTIPLE;
 	}
-	mdb_cursor_close(c);
-	if (r != 0)
-		return r;
-	rc = store_rc(t, rc);
-	return rc == STORE_NOTFOUND ? 0 : rc;
+	return each_end(t, c, rc, r);
 }
 
 int
@@ -447,11 +454,7 @@ store_foreach(struct store_txn *t,
 			break;
 		r = fn(arg, &tok);
 	}
-	mdb_cursor_close(c);
-	if (r != 0)
-		return r;
-	rc = store_rc(t, rc);
-	return rc == STORE_NOTFOUND ? 0 : rc;
+	return each_end(t, c, rc, r);
 }
 
 /*
