@@ -249,6 +249,19 @@ render_gauges(struct metrics *m, struct evbuffer *out)
 	    "# TYPE revokerd_output_stalled gauge\n"
 	    "revokerd_output_stalled %lld\n",
 	    (long long)metrics_get(m, MET_OUTPUT_STALLED));
+	evbuffer_add_printf(out, "# HELP revokerd_db_bytes Bytes of the "
+	    "LMDB map in use.\n# TYPE revokerd_db_bytes gauge\n"
+	    "revokerd_db_bytes %lld\n"
+	    "# HELP revokerd_db_tokens Token records kept (issued and "
+	    "placeholders).\n# TYPE revokerd_db_tokens gauge\n"
+	    "revokerd_db_tokens %lld\n"
+	    "# HELP revokerd_db_bytes_per_token Bytes in use per token "
+	    "record kept (0: none).\n"
+	    "# TYPE revokerd_db_bytes_per_token gauge\n"
+	    "revokerd_db_bytes_per_token %lld\n",
+	    (long long)metrics_get(m, MET_DB_BYTES),
+	    (long long)metrics_get(m, MET_DB_TOKENS),
+	    (long long)metrics_get(m, MET_DB_BYTES_PER_TOKEN));
 	evbuffer_add_printf(out, "# HELP revokerd_not_ready Why /readyz "
 	    "answers 503: 1 for the reason it gives.\n"
 	    "# TYPE revokerd_not_ready gauge\n");

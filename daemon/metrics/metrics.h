@@ -28,7 +28,10 @@ struct evbuffer;
 #define MET_READY		2	/* 1 while /readyz answers 200 */
 #define MET_NOT_READY		3	/* why not: READY_* */
 #define MET_OUTPUT_STALLED	4	/* 1: a message refused for good */
-#define MET_NGAUGES		5
+#define MET_DB_BYTES		5	/* of the map in use */
+#define MET_DB_TOKENS		6	/* token records kept */
+#define MET_DB_BYTES_PER_TOKEN	7	/* the two above divided */
+#define MET_NGAUGES		8
 
 /*
  * Why /readyz answers 503 (SPEC section 4), the most pressing first: a

@@ -363,6 +363,10 @@ stats_print_db(const char *dir, const struct store_stats *ss)
 	if (n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0)
 		printf(", %.1f MiB on disk", mib((uint64_t)sb.st_blocks * 512));
 	printf("\n");
+	if (ss->tokens + ss->placeholders > 0)
+		printf("per token     %llu bytes of the map in use per token "
+		    "record\n", (unsigned long long)(ss->map_used /
+		    (ss->tokens + ss->placeholders)));
 }
 
 static void

@@ -56,6 +56,7 @@ struct daemon {
 	int			 gap_unrecorded; /* a gap not stored */
 	int			 gap_tick;
 	int			 lockfd;	/* store_lock() */
+	unsigned		 ticks;		/* of the pump timer */
 };
 
 static void
@@ -288,6 +289,24 @@ on_input(evutil_socket_t fd, short what, void *arg)
 		event_add(d->ev_more, &now);
 }
 
+/* The database's size per token record, for the gauges; O(1). */
+static void
+read_usage(struct daemon *d)
+{
+	struct store_txn *t = NULL;
+	uint64_t bytes, tokens;
+
+	if (store_begin(d->store, 1, &t) == -1)
+		return;
+	if (store_usage(t, &bytes, &tokens) == 0) {
+		metrics_set(d->metrics, MET_DB_BYTES, (int64_t)bytes);
+		metrics_set(d->metrics, MET_DB_TOKENS, (int64_t)tokens);
+		metrics_set(d->metrics, MET_DB_BYTES_PER_TOKEN, tokens > 0 ?
+		    (int64_t)(bytes / tokens) : 0);
+	}
+	store_abort(&t);
+}
+
 static void
 on_pump(evutil_socket_t fd, short what, void *arg)
 {
@@ -315,6 +334,8 @@ on_pump(evutil_socket_t fd, short what, void *arg)
 	}
 	read_gap(d);
 	set_ready(d);
+	if (++d->ticks % (1000 / PUMP_MS) == 0)
+		read_usage(d);
 }
 
 static void

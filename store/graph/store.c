@@ -578,6 +578,23 @@ count_status(struct store_txn *t, struct store_stats *ss)
 }
 
 int
+store_usage(struct store_txn *t, uint64_t *bytes, uint64_t *tokens)
+{
+	MDB_envinfo ei;
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_env_info(t->s->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(t->s->env, &ms)) != 0)
+		return store_rc(t, rc);
+	*bytes = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
+	if ((rc = mdb_stat(t->txn, t->s->dbi[DB_ST], &ms)) != 0)
+		return store_rc(t, rc);
+	*tokens = ms.ms_entries;
+	return 0;
+}
+
+int
 store_stats(struct store_txn *t, struct store_stats *ss)
 {
 	MDB_stat ms;

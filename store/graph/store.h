@@ -388,6 +388,13 @@ struct store_stats {
 	uint64_t	 rule_scanned;	/* index entries read by rule scans */
 };
 int		 store_stats(struct store_txn *, struct store_stats *);
+/*
+ * What the database holds, cheaply: *bytes of the map in use (pages up
+ * to the last one written), *tokens the token records (issued and
+ * placeholders).  For gauges; O(1).  0 or -1.
+ */
+int		 store_usage(struct store_txn *, uint64_t *bytes,
+		    uint64_t *tokens);
 
 /*
  * Visit every token in id order (placeholders too), while fn returns 0.

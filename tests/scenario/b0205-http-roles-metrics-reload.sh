@@ -80,6 +80,14 @@ check_eq "the 403s counted on /metrics (4xx)" 2 \
 check_eq "three events applied" 3 "$(metric revokerd_events_applied_total)"
 check_eq "ready" 1 "$(metric revokerd_ready)"
 check_eq "lag 0" 0 "$(metric revokerd_consumer_lag)"
+db_per_token() {
+	[ "$(metric revokerd_db_tokens)" -ge 1 ] &&
+	    [ "$(metric revokerd_db_bytes)" -gt 0 ] &&
+	    [ "$(metric revokerd_db_bytes_per_token)" -eq \
+	    $(($(metric revokerd_db_bytes) / $(metric revokerd_db_tokens))) ]
+}
+check "the database's bytes per token record on /metrics" \
+    wait_for 5 db_per_token
 
 # ---- SIGHUP -------------------------------------------------------------------
 
