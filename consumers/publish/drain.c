@@ -334,6 +334,8 @@ drain_pump(struct drain *d)
 {
 	struct store_txn *txn;
 
+	d->slice = 0;	/* drain_more() tells of this pump alone */
+	d->full = 0;
 	if (d->sink.ops == NULL)
 		return 0;
 	d->sink.ops->poll(d->sink.self, 0);

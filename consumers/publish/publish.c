@@ -165,12 +165,13 @@ revocation_json(const struct store_token *tok, const struct store_cause *c)
 
 /*
  * The first parent of cur (subject, actor, previous) whose effective
- * status is REVOKED by cause, at depth (any depth when depth is
- * STORE_DEPTH_UNKNOWN), into *par.  1 found, 0 none, -1 error.
+ * status is REVOKED by cause, at depth under root (any depth and root
+ * when depth is STORE_DEPTH_UNKNOWN), into *par: under one root, as a
+ * rule's cause has several (one per match).  1 found, 0 none, -1 error.
  */
 static int
 revoked_parent(struct store_txn *txn, const struct store_token *cur,
-    uint32_t cause, uint32_t depth, struct store_token *par)
+    uint32_t cause, uint32_t depth, uint64_t root, struct store_token *par)
 {
 	int	i, rc;
 
@@ -181,7 +182,7 @@ revoked_parent(struct store_txn *txn, const struct store_token *cur,
 			return -1;
 		if (rc == 0 && par->status == STORE_REVOKED &&
 		    par->cause == cause && (depth == STORE_DEPTH_UNKNOWN ||
-		    par->depth == depth))
+		    (par->depth == depth && par->root == root)))
 			return 1;
 	}
 	return 0;
@@ -208,7 +209,7 @@ path_walk(struct store_txn *txn, const struct store_token *tok,
 		if (cur.own == STORE_REVOKED && cur.cause == tok->cause)
 			break;
 		rc = revoked_parent(txn, &cur, tok->cause,
-		    STORE_DEPTH_UNKNOWN, &par);
+		    STORE_DEPTH_UNKNOWN, 0, &par);
 		if (rc == -1)
 			return -1;
 		if (rc == 0)
@@ -245,7 +246,7 @@ path_up(struct store_txn *txn, const struct store_token *tok,
 	near[0] = cur.jti;
 	for (k = 1; k < *n && k < PATH_KEEP; k++) {
 		rc = revoked_parent(txn, &cur, tok->cause, cur.depth - 1,
-		    &par);
+		    tok->root, &par);
 		if (rc == -1)
 			return -1;
 		if (rc == 0) {
@@ -321,11 +322,12 @@ fit(json_t *m)
 	if ((s = json_dumps(m, JSON_FLAGS)) == NULL || strlen(s) <= MSG_MAX)
 		return s;
 	path = json_object_get(m, "path");
+	if (json_array_size(path) > 2 && json_object_set_new(m,
+	    "path_truncated", json_true()) == -1)
+		return s;
 	while (json_array_size(path) > 2)
 		if (json_array_remove(path, 1) == -1)
 			break;
-	if (json_object_set_new(m, "path_truncated", json_true()) == -1)
-		return s;
 	cause = json_object_get(m, "cause");
 	for (;;) {
 		free(s);

@@ -52,9 +52,11 @@ struct sink {
  * "message":M} with M the message itself when it is JSON (every output
  * of revokerd is), else as a string.  Appends to path (created 0600).
  * A message is reported delivered at the next poll once its line is
- * written and flushed; a write error reports it failed.  open: NULL and
- * errbuf on failure.  close: flushes and syncs to disk; 0, or -1 when
- * a line may be lost.  Cost: one JSON parse and one line per message.
+ * written, flushed and on disk (fdatasync); an error reports it failed
+ * (a line may then be torn: a reader skips what does not parse).
+ * open: NULL and errbuf on failure.  close: flushes and syncs to disk;
+ * 0, or -1 when a line may be lost.  Cost: one JSON parse and one
+ * line per message, one fdatasync per poll.
  */
 struct sink_file;
 struct sink_file *sink_file_open(const char *path, sink_report_fn *report,

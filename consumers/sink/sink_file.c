@@ -108,8 +108,8 @@ file_poll(void *self, int timeout_ms)
 	(void)timeout_ms;
 	if (n == 0)
 		return;
-	if (fflush(sf->f) == EOF)
-		sf->werr = 1;
+	if (fflush(sf->f) == EOF || fdatasync(fileno(sf->f)) == -1)
+		sf->werr = 1;	/* on disk, or not delivered */
 	result = sf->werr ? SINK_FAILED : SINK_DELIVERED;
 	sf->werr = 0;
 	sf->tags = NULL;	/* a report may send again: a new array */

@@ -379,7 +379,7 @@ replay_publish(struct store *st, const char *path, const struct config *cfg,
 	struct sink_file *sf;
 	struct drain *d;
 	struct sink sink;
-	uint64_t delivered[PUB_NTOPICS], waiting = 1, last = 0;
+	uint64_t delivered[PUB_NTOPICS], waiting = 1, last = 0, got;
 	time_t moved = time(NULL);
 	char err[512];
 	int rc = 0;
@@ -400,14 +400,16 @@ replay_publish(struct store *st, const char *path, const struct config *cfg,
 		if ((rc = drain_pump(d)) == -1)
 			ctl_fail("replay", "--publish-to: store error");
 		drain_counts(d, delivered, &waiting);
-		if (sink_file_lines(sf) != last || waiting == 0) {
-			last = sink_file_lines(sf);
+		got = delivered[0] + delivered[1] + delivered[2];
+		if (got != last || waiting == 0) {
+			last = got;
 			moved = time(NULL);
 		} else if (time(NULL) - moved > STUCK_S) {
 			ctl_fail("replay", "--publish-to %s: no progress for "
 			    "%d s (cannot write?)", path, STUCK_S);
 			rc = -1;
-		}
+		} else if (!drain_more(d))
+			usleep(10000);	/* a retry's wait, or reports */
 	}
 	drain_set_sink(d, NULL);
 	if (sink_file_close(&sf) == -1 && rc == 0) {

@@ -71,5 +71,10 @@ check "the same tokens as revokerd published" \
     cmp -s "$T/pub.rev" <(cut -f2 "$T/daemon.rev" | sort)
 check_match "and the outbox is left empty" 'outbox +0 entries' \
     "$(ctl stats --db "$T/pub")"
+check "--publish-to a full disk fails after 10 s without progress" \
+    bash -c "! timeout 60 '$BUILD/revokerctl' replay --db '$T/full' \
+    --file '$T/whole.jsonl' --publish-to /dev/full >/dev/null 2>&1"
+check_match "and keeps the outbox entries it could not write" \
+    'outbox +[1-9][0-9]* entries' "$(ctl stats --db "$T/full")"
 
 finish

@@ -342,3 +342,33 @@ Test(drain, slices_bounded)
 	pump(100);
 	cr_expect_eq(outbox(), 0);
 }
+
+/*
+ * While it waits to send again after failed deliveries, the drain says
+ * it has no more to send, so the daemon does not pump it in a busy
+ * loop (drain_more() used to repeat the last full slice).
+ */
+Test(drain, no_busy_loop_while_waiting_to_retry)
+{
+	unsigned	before;
+	int		i, spins = 0;
+
+	tree();
+	revoke("t-0");
+	drain_set_retry(fk.d, 1, 5);
+	cr_assert_eq(drain_pump(fk.d), 0);	/* a full slice */
+	cr_assert_eq(drain_more(fk.d), 1);
+	fk.fail_from = 1;			/* all of it fails */
+	fk.fail_to = 100000;
+	cr_assert_eq(drain_pump(fk.d), 0);	/* reports; again in 1 s */
+	before = fk.sends;
+	for (i = 0; i < 1000; i++) {
+		cr_assert_eq(drain_pump(fk.d), 0);
+		if (!drain_more(fk.d))
+			break;
+		spins++;
+	}
+	cr_expect_eq(fk.sends, before, "nothing sent during the wait");
+	cr_expect_lt(spins, 10, "drain_more() said 1 on %d idle pumps",
+	    spins);
+}

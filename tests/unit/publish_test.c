@@ -17,7 +17,7 @@
 #include "store/graph/store.h"
 
 #define ISS	"https://idp.example"
-#define MAXMSG	32
+#define MAXMSG	64
 
 struct msg {
 	int	 topic;
@@ -815,4 +815,101 @@ Test(publish, control_characters_still_16k)
 	    "token");
 	cr_expect_leq(ctl_max, 16384, "largest message %zu bytes", ctl_max);
 	cr_expect_geq(ctl_truncated, CTL_CHAIN - 2, "cut to fit");
+}
+
+/*
+ * A rule's cause has a root per match: the path of a token under two
+ * matches' trees (its subject in one, its actor in the other) climbs
+ * within the tree of the root it names first.  Before, the hops could
+ * come from one tree and the first hop from the other.
+ */
+Test(publish, path_stays_under_its_root)
+{
+	struct store_txn	*t = begin(0);
+	char			 jti[32], prev[32];
+	uint64_t		 n = 0;
+	const char		*h0, *h1;
+	struct msg		*m;
+	json_t			*p;
+	int			 i;
+	char			 c;
+
+	put(t, "r1", "bad", NULL, NULL, NULL);
+	put(t, "r2", "bad", NULL, NULL, NULL);
+	for (c = 'a'; c <= 'b'; c++) {
+		snprintf(prev, sizeof(prev), "r%d", c - 'a' + 1);
+		for (i = 1; i <= 20; i++) {
+			snprintf(jti, sizeof(jti), "%c%02d", c, i);
+			put(t, jti, "u", NULL, NULL, prev);
+			memcpy(prev, jti, sizeof(prev));
+		}
+	}
+	put(t, "x", "u", "b20", "a20", NULL);	/* r2's tree, r1's tree */
+	commit(&t);
+	t = begin(0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "bad", 1764380100,
+	    cause(t, "e-sub", "bad", STORE_IDX_SUB, "compromised"), &n), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 43);
+	m = find("x");
+	p = json_object_get(m->json, "path");
+	cr_assert_eq(json_array_size(p), 16, "%s", m->val);
+	h0 = json_string_value(json_array_get(p, 0));
+	h1 = json_string_value(json_array_get(p, 1));
+	cr_expect(h0[1] == h1[0] - 'a' + '1', "path [%s, %s, ...] mixes two "
+	    "trees: %s", h0, h1, m->val);
+}
+
+/* fit() cuts a path but never calls a whole one truncated. */
+Test(publish, fit_keeps_a_whole_path_whole)
+{
+	struct store_txn	*t = begin(0);
+	struct store_token	 tok;
+	struct store_put_args	 a;
+	struct store_cause	 c;
+	char			 iss[257], jti[257], sub[257], kid[257];
+	char			 reason[1025], ev[129];
+	uint64_t		 id, kidid;
+	uint32_t		 ref;
+	size_t			 i;
+
+	memset(iss, '\x03', 256), iss[256] = '\0';
+	memset(sub, '\x02', 256), sub[256] = '\0';
+	memset(jti, '\x01', 256), jti[256] = '\0';
+	memset(kid, '\x01', 256), kid[256] = '\0';
+	kid[0] = 'k';
+	memset(reason, '\x04', 1024), reason[1024] = '\0';
+	memset(ev, '\x05', 128), ev[128] = '\0';
+	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
+	tok.iss = iss;
+	tok.jti = jti;
+	tok.sub = tok.client_id = sub;
+	tok.iat = 1764380000;
+	tok.exp = 1764380900;
+	a.tok = &tok;
+	cr_assert_eq(store_put(t, &a, &id), 0);
+	tok.jti = kid;
+	cr_assert_eq(store_ref(t, iss, jti,
+	    &tok.parent[STORE_PARENT_PREVIOUS]), 0);
+	cr_assert_eq(store_put(t, &a, &kidid), 0);
+	commit(&t);
+	t = begin(0);
+	memset(&c, 0, sizeof(c));
+	c.event_id = ev;
+	c.reason = reason;
+	c.iss = iss;
+	c.target = jti;
+	c.target_kind = STORE_TGT_JTI;
+	c.time = 1764380100;
+	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
+	cr_assert_eq(store_revoke(t, id, ref, NULL), 0);
+	commit(&t);
+	cr_assert_eq(drain(), 2);
+	for (i = 0; i < 2; i++) {
+		cr_expect_leq(strlen(msgs[i].val), 16384);
+		cr_expect_null(json_object_get(msgs[i].json, "path_truncated"),
+		    "a whole path of %zu hops called truncated",
+		    json_array_size(json_object_get(msgs[i].json, "path")));
+	}
 }
