@@ -362,11 +362,11 @@ stats_print_db(const char *dir, const struct store_stats *ss)
 	n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0)
 		printf(", %.1f MiB on disk", mib((uint64_t)sb.st_blocks * 512));
+	if (ss->tokens + ss->placeholders > 0)	/* of the map's use, too */
+		printf(", %llu bytes per token record",
+		    (unsigned long long)(ss->map_used / (ss->tokens +
+		    ss->placeholders)));
 	printf("\n");
-	if (ss->tokens + ss->placeholders > 0)
-		printf("per token     %llu bytes of the map in use per token "
-		    "record\n", (unsigned long long)(ss->map_used /
-		    (ss->tokens + ss->placeholders)));
 }
 
 static void
