@@ -735,9 +735,31 @@ ctl_measure(void *arg, int topic, const char *key, size_t klen,
 	return 0;
 }
 
-/* A chain of CTL_CHAIN tokens of control characters; the root's id. */
+/* Strings of control characters, 6 bytes each once escaped. */
+struct ctl_strs {
+	char	 iss[257], sub[257], reason[1025], ev[129];
+};
+
+static void
+ctl_strs_fill(struct ctl_strs *cs)
+{
+	memset(cs->iss, '\x03', 256), cs->iss[256] = '\0';
+	memset(cs->sub, '\x02', 256), cs->sub[256] = '\0';
+	memset(cs->reason, '\x04', 1024), cs->reason[1024] = '\0';
+	memset(cs->ev, '\x05', 128), cs->ev[128] = '\0';
+}
+
+/* The jti of link i of a chain of control characters, as ctl_chain's. */
+static void
+ctl_jti(char out[257], int i)
+{
+	memset(out, '\x01', 256);
+	snprintf(out + 248, 9, "%08d", i);
+}
+
+/* A chain of n tokens of control characters; the root's id. */
 static uint64_t
-ctl_chain(struct store_txn *t, const char *iss, const char *sub)
+ctl_chain(struct store_txn *t, const struct ctl_strs *cs, int n)
 {
 	struct store_token	 tok;
 	struct store_put_args	 a;
@@ -745,19 +767,18 @@ ctl_chain(struct store_txn *t, const char *iss, const char *sub)
 	uint64_t		 id, root = 0;
 	int			 i;
 
-	for (i = 0; i < CTL_CHAIN; i++) {
-		memset(jti, '\x01', 256);
-		snprintf(jti + 248, 9, "%08d", i);
+	for (i = 0; i < n; i++) {
+		ctl_jti(jti, i);
 		memset(&tok, 0, sizeof(tok));
 		memset(&a, 0, sizeof(a));
-		tok.iss = iss;
+		tok.iss = cs->iss;
 		tok.jti = jti;
-		tok.sub = sub;
-		tok.client_id = sub;
+		tok.sub = cs->sub;
+		tok.client_id = cs->sub;
 		tok.iat = 1764380000;
 		tok.exp = 1764380900;
 		if (i > 0)
-			cr_assert_eq(store_ref(t, iss, prev,
+			cr_assert_eq(store_ref(t, cs->iss, prev,
 			    &tok.parent[STORE_PARENT_PREVIOUS]), 0);
 		a.tok = &tok;
 		cr_assert_eq(store_put(t, &a, &id), 0);
@@ -766,6 +787,28 @@ ctl_chain(struct store_txn *t, const char *iss, const char *sub)
 		memcpy(prev, jti, sizeof(prev));
 	}
 	return root;
+}
+
+/* Revoke the chain's root (id) by jti, the cause of control strings. */
+static void
+ctl_revoke(const struct ctl_strs *cs, uint64_t id)
+{
+	struct store_txn	*t = begin(0);
+	struct store_cause	 c;
+	char			 jti[257];
+	uint32_t		 ref;
+
+	memset(&c, 0, sizeof(c));
+	ctl_jti(jti, 0);
+	c.event_id = cs->ev;
+	c.reason = cs->reason;
+	c.iss = cs->iss;
+	c.target = jti;
+	c.target_kind = STORE_TGT_JTI;
+	c.time = 1764380100;
+	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
+	cr_assert_eq(store_revoke(t, id, ref, NULL), 0);
+	commit(&t);
 }
 
 /*
@@ -777,34 +820,16 @@ ctl_chain(struct store_txn *t, const char *iss, const char *sub)
 Test(publish, control_characters_still_16k)
 {
 	struct store_txn	*t = begin(0);
-	struct store_cause	 c;
-	char			 iss[257], jti[257], sub[257];
-	char			 reason[1025], ev[129];
+	struct ctl_strs		 cs;
 	const void		*data;
 	uint64_t		 root, seq = 0;
-	uint32_t		 ref;
 	uint8_t			 kind;
 	size_t			 len;
 
-	memset(iss, '\x03', 256), iss[256] = '\0';
-	memset(sub, '\x02', 256), sub[256] = '\0';
-	memset(reason, '\x04', 1024), reason[1024] = '\0';
-	memset(ev, '\x05', 128), ev[128] = '\0';
-	root = ctl_chain(t, iss, sub);
+	ctl_strs_fill(&cs);
+	root = ctl_chain(t, &cs, CTL_CHAIN);
 	commit(&t);
-	t = begin(0);
-	memset(&c, 0, sizeof(c));
-	memset(jti, '\x01', 256);
-	snprintf(jti + 248, 9, "%08d", 0);
-	c.event_id = ev;
-	c.reason = reason;
-	c.iss = iss;
-	c.target = jti;
-	c.target_kind = STORE_TGT_JTI;
-	c.time = 1764380100;
-	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
-	cr_assert_eq(store_revoke(t, root, ref, NULL), 0);
-	commit(&t);
+	ctl_revoke(&cs, root);
 	t = begin(1);
 	while (store_outbox_next(t, seq, &seq, &kind, &data, &len) == 0)
 		cr_assert_geq(publish_entry(t, kind, data, len, ctl_measure,
@@ -864,47 +889,14 @@ Test(publish, path_stays_under_its_root)
 Test(publish, fit_keeps_a_whole_path_whole)
 {
 	struct store_txn	*t = begin(0);
-	struct store_token	 tok;
-	struct store_put_args	 a;
-	struct store_cause	 c;
-	char			 iss[257], jti[257], sub[257], kid[257];
-	char			 reason[1025], ev[129];
-	uint64_t		 id, kidid;
-	uint32_t		 ref;
+	struct ctl_strs		 cs;
+	uint64_t		 root;
 	size_t			 i;
 
-	memset(iss, '\x03', 256), iss[256] = '\0';
-	memset(sub, '\x02', 256), sub[256] = '\0';
-	memset(jti, '\x01', 256), jti[256] = '\0';
-	memset(kid, '\x01', 256), kid[256] = '\0';
-	kid[0] = 'k';
-	memset(reason, '\x04', 1024), reason[1024] = '\0';
-	memset(ev, '\x05', 128), ev[128] = '\0';
-	memset(&tok, 0, sizeof(tok));
-	memset(&a, 0, sizeof(a));
-	tok.iss = iss;
-	tok.jti = jti;
-	tok.sub = tok.client_id = sub;
-	tok.iat = 1764380000;
-	tok.exp = 1764380900;
-	a.tok = &tok;
-	cr_assert_eq(store_put(t, &a, &id), 0);
-	tok.jti = kid;
-	cr_assert_eq(store_ref(t, iss, jti,
-	    &tok.parent[STORE_PARENT_PREVIOUS]), 0);
-	cr_assert_eq(store_put(t, &a, &kidid), 0);
+	ctl_strs_fill(&cs);
+	root = ctl_chain(t, &cs, 2);	/* depth 1: a path of two hops */
 	commit(&t);
-	t = begin(0);
-	memset(&c, 0, sizeof(c));
-	c.event_id = ev;
-	c.reason = reason;
-	c.iss = iss;
-	c.target = jti;
-	c.target_kind = STORE_TGT_JTI;
-	c.time = 1764380100;
-	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
-	cr_assert_eq(store_revoke(t, id, ref, NULL), 0);
-	commit(&t);
+	ctl_revoke(&cs, root);
 	cr_assert_eq(drain(), 2);
 	for (i = 0; i < 2; i++) {
 		cr_expect_leq(strlen(msgs[i].val), 16384);
