@@ -221,7 +221,14 @@ apply_event(struct apply *a, struct store_txn *txn, const struct event *ev,
 		rc = apply_revoked(a, txn, ev);
 	if (rc != APPLY_OK)
 		return rc;
-	return store_event_mark(txn, ev->id) == 0 ? APPLY_OK : -1;
+	/* Kept while a duplicate could still change something (SPEC 6). */
+	if (ev->type == EV_ISSUED)
+		rc = store_event_mark(txn, ev->id, ev->tok.exp, NULL);
+	else
+		rc = store_event_mark(txn, ev->id, ev->time,
+		    ev->target_kind == EV_TGT_HASH ? "" : ev->target_iss ?
+		    ev->target_iss : ev->iss);
+	return rc == 0 ? APPLY_OK : -1;
 }
 
 /* The result for a failed store call in txn: full, or another error. */

@@ -15,13 +15,16 @@ parent_view(struct store_txn *txn, uint64_t pid, struct pview *pv)
 {
 	struct store_token tok;
 	struct store_cause cause;
+	int rc;
 
 	memset(&pv->p, 0, sizeof(pv->p));
 	pv->json = NULL;
 	if (pid == 0)
 		return 0;
 	pv->p.named = 1;
-	if (store_get(txn, pid, &tok) != 0)
+	if ((rc = store_get(txn, pid, &tok)) == STORE_NOTFOUND)
+		return 0;	/* swept (SPEC 6): known no more, as unseen */
+	if (rc != 0)
 		return -1;
 	if (!tok.issued) {
 		pv->p.status = tok.status;

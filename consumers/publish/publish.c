@@ -262,7 +262,9 @@ path_up(struct store_txn *txn, const struct store_token *tok,
 		*root = near[*n - 1];
 		return 0;
 	}
-	if ((rc = store_peek(txn, tok->root, &par)) != 0)
+	if ((rc = store_peek(txn, tok->root, &par)) == STORE_NOTFOUND)
+		return path_walk(txn, tok, near, n, root);	/* swept */
+	if (rc != 0)
 		return -1;
 	*root = par.jti;
 	return 0;

@@ -51,6 +51,8 @@ struct metrics {
 	_Atomic uint64_t	 counter[MET_NCOUNTERS];
 	_Atomic int64_t		 gauge[MET_NGAUGES];
 	_Atomic uint64_t	 dead[NDEAD];
+	_Atomic uint64_t	 sweep_bucket[NBUCKETS];	/* one thread */
+	_Atomic uint64_t	 sweep_sum_us;
 	struct met_shard	 shard[NSHARDS];
 };
 
@@ -152,6 +154,17 @@ metrics_http(struct metrics *m, int ep, int status, uint64_t usec)
 	atomic_fetch_add_explicit(&s->sum_us[ep], usec, memory_order_relaxed);
 }
 
+void
+metrics_sweep_slice(struct metrics *m, uint64_t usec)
+{
+	if (m == NULL)
+		return;
+	atomic_fetch_add_explicit(&m->sweep_bucket[bucket_of(usec)], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->sweep_sum_us, usec,
+	    memory_order_relaxed);
+}
+
 static uint64_t
 load(_Atomic uint64_t *p)
 {
@@ -164,6 +177,64 @@ render_one(struct evbuffer *out, const char *name, const char *type,
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
 	    name, help, name, type, name, (unsigned long long)v);
+}
+
+static void
+render_sweep_histogram(struct metrics *m, struct evbuffer *out)
+{
+	const char	*name = "revokerd_sweep_slice_seconds";
+	uint64_t	 cum = 0;
+	size_t		 b;
+
+	evbuffer_add_printf(out, "# HELP %s Sweep write transactions by "
+	    "duration (the writer's lock time, commit included).\n"
+	    "# TYPE %s histogram\n", name, name);
+	for (b = 0; b < NBUCKETS; b++) {
+		cum += load(&m->sweep_bucket[b]);
+		if (b < NBUCKETS - 1)
+			evbuffer_add_printf(out, "%s_bucket{le=\"%.6f\"} "
+			    "%llu\n", name, bucket_us[b] / 1e6,
+			    (unsigned long long)cum);
+		else
+			evbuffer_add_printf(out, "%s_bucket{le=\"+Inf\"} "
+			    "%llu\n", name, (unsigned long long)cum);
+	}
+	evbuffer_add_printf(out, "%s_sum %.6f\n%s_count %llu\n", name,
+	    load(&m->sweep_sum_us) / 1e6, name, (unsigned long long)cum);
+}
+
+/* The sweep of --retention (SPEC 6): what it forgot, how long it held. */
+static void
+render_sweep(struct metrics *m, struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "# HELP revokerd_swept_total What the "
+	    "sweep forgot: tokens expired --retention ago; revoked ones "
+	    "kept as remembered revocations; remembered revocations, rules "
+	    "and placeholders past their time; applied event ids.\n"
+	    "# TYPE revokerd_swept_total counter\n"
+	    "revokerd_swept_total{what=\"tokens\"} %llu\n"
+	    "revokerd_swept_total{what=\"revoked_kept\"} %llu\n"
+	    "revokerd_swept_total{what=\"remembered\"} %llu\n"
+	    "revokerd_swept_total{what=\"events\"} %llu\n",
+	    (unsigned long long)load(&m->counter[MET_SWEPT_TOKENS]),
+	    (unsigned long long)load(&m->counter[MET_SWEPT_KEPT]),
+	    (unsigned long long)load(&m->counter[MET_SWEPT_OTHER]),
+	    (unsigned long long)load(&m->counter[MET_SWEPT_EVENTS]));
+	render_one(out, "revokerd_sweep_slices_total", "counter",
+	    "Sweep write transactions committed.",
+	    load(&m->counter[MET_SWEEP_SLICES]));
+	evbuffer_add_printf(out, "# HELP revokerd_sweep_oldest_expired_"
+	    "seconds Age of the oldest exp among the tokens kept (0: none "
+	    "expired).\n"
+	    "# TYPE revokerd_sweep_oldest_expired_seconds gauge\n"
+	    "revokerd_sweep_oldest_expired_seconds %lld\n"
+	    "# HELP revokerd_sweep_slice_seconds_max The longest sweep "
+	    "write transaction since start (the writer's lock time).\n"
+	    "# TYPE revokerd_sweep_slice_seconds_max gauge\n"
+	    "revokerd_sweep_slice_seconds_max %.6f\n",
+	    (long long)metrics_get(m, MET_SWEEP_OLDEST),
+	    (double)metrics_get(m, MET_SWEEP_SLICE_MAX) / 1e6);
+	render_sweep_histogram(m, out);
 }
 
 static void
@@ -196,6 +267,7 @@ render_counters(struct metrics *m, struct evbuffer *out)
 	render_one(out, "revokerd_input_gap_messages_total", "counter",
 	    "Input messages deleted from the topic before they were read.",
 	    load(&m->counter[MET_INPUT_GAP]));
+	render_sweep(m, out);
 }
 
 static void

@@ -20,7 +20,12 @@ struct evbuffer;
 #define MET_PUB_DLQ		6
 #define MET_STORE_FAILURES	7	/* batches the store failed to apply */
 #define MET_INPUT_GAP		8	/* input messages deleted unread */
-#define MET_NCOUNTERS		9
+#define MET_SWEPT_TOKENS	9	/* tokens forgotten (SPEC 6) */
+#define MET_SWEPT_KEPT		10	/* revoked: kept as revocations */
+#define MET_SWEPT_OTHER		11	/* revocations, rules, placeholders */
+#define MET_SWEPT_EVENTS	12	/* applied event ids forgotten */
+#define MET_SWEEP_SLICES	13	/* sweep transactions committed */
+#define MET_NCOUNTERS		14
 
 /* Gauges. */
 #define MET_OUTBOX_DEPTH	0	/* outbox entries waiting */
@@ -31,7 +36,9 @@ struct evbuffer;
 #define MET_DB_BYTES		5	/* of the map in use */
 #define MET_DB_TOKENS		6	/* token records kept */
 #define MET_DB_BYTES_PER_TOKEN	7	/* the two above divided */
-#define MET_NGAUGES		8
+#define MET_SWEEP_OLDEST	8	/* s since the oldest kept exp passed */
+#define MET_SWEEP_SLICE_MAX	9	/* µs: longest sweep transaction */
+#define MET_NGAUGES		10
 
 /*
  * Why /readyz answers 503 (SPEC section 4), the most pressing first: a
@@ -69,6 +76,8 @@ void		 metrics_dead(struct metrics *, const char *reason);
 /* One HTTP request: endpoint MET_EP_*, status code, latency in µs. */
 void		 metrics_http(struct metrics *, int ep, int status,
 		    uint64_t usec);
+/* One sweep write transaction of usec µs, for the histogram. */
+void		 metrics_sweep_slice(struct metrics *, uint64_t usec);
 /* Append the Prometheus text exposition to out. */
 void		 metrics_render(struct metrics *, struct evbuffer *out);
 

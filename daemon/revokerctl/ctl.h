@@ -19,13 +19,15 @@ int		 ctl_show(int argc, char **argv);
 int		 ctl_tree(int argc, char **argv);
 int		 ctl_broker(int argc, char **argv);
 int		 ctl_ack_gap(int argc, char **argv);
+int		 ctl_sweep(int argc, char **argv);
 
 /* The whole --help text of revokerctl. */
 void		 ctl_usage(FILE *fp);
 
 /*
  * Options of the read-only commands (digest, stats, show, tree): --db,
- * and the ones named in allow ("iss", "dot", "limit"), plus one JTI
+ * and the ones named in allow ("iss", "dot", "limit", "retention",
+ * "horizon"), plus one JTI
  * operand when want_jti.  0, or 2 after a message (usage error).
  */
 struct ctl_opts {
@@ -34,6 +36,9 @@ struct ctl_opts {
 	const char	*jti;
 	int		 dot;
 	long long	 limit;
+	int64_t		 retention;	/* seconds; default 24h */
+	long long	 horizon;
+	int		 has_horizon;
 };
 int		 ctl_opts_parse(int argc, char **argv, const char *allow,
 		    int want_jti, struct ctl_opts *o);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/revokerctl/ctl.h"
+#include "daemon/revokerd/config.h"
 #include "store/graph/store.h"
 
 int
@@ -54,9 +55,10 @@ allowed(const char *allow, const char *name)
 static int
 opts_one(int c, const char *cmd, const char *allow, struct ctl_opts *o)
 {
-	static const char *const names[] = { "", "db", "iss", "dot", "limit" };
+	static const char *const names[] = { "", "db", "iss", "dot", "limit",
+	    "retention", "horizon" };
 
-	if (c < 1 || c > 4 || (c > 1 && !allowed(allow, names[c])))
+	if (c < 1 || c > 6 || (c > 1 && !allowed(allow, names[c])))
 		return -1;
 	switch (c) {
 	case 1:
@@ -74,6 +76,21 @@ opts_one(int c, const char *cmd, const char *allow, struct ctl_opts *o)
 		fprintf(stderr, "revokerctl: %s: --limit: 1..100000000\n",
 		    cmd);
 		return -1;
+	case 5:
+		if (config_duration(optarg, &o->retention) == 0)
+			break;
+		fprintf(stderr, "revokerctl: %s: --retention: N, Ns, Nm, Nh "
+		    "or Nd\n", cmd);
+		return -1;
+	case 6:
+		if (ctl_num(optarg, INT64_MIN + 1, INT64_MAX, &o->horizon) ==
+		    0) {
+			o->has_horizon = 1;
+			break;
+		}
+		fprintf(stderr, "revokerctl: %s: --horizon: a Unix time\n",
+		    cmd);
+		return -1;
 	}
 	return 0;
 }
@@ -87,12 +104,15 @@ ctl_opts_parse(int argc, char **argv, const char *allow, int want_jti,
 		{ "iss", required_argument, NULL, 2 },
 		{ "dot", no_argument, NULL, 3 },
 		{ "limit", required_argument, NULL, 4 },
+		{ "retention", required_argument, NULL, 5 },
+		{ "horizon", required_argument, NULL, 6 },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->limit = 1000;
+	o->retention = 86400;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1)
 		if (opts_one(c, argv[0], allow, o) == -1)
@@ -103,11 +123,13 @@ ctl_opts_parse(int argc, char **argv, const char *allow, int want_jti,
 		o->jti = argv[optind];
 	return 0;
 usage:
-	fprintf(stderr, "usage: revokerctl %s --db DIR%s%s%s%s "
+	fprintf(stderr, "usage: revokerctl %s --db DIR%s%s%s%s%s "
 	    "(see revokerctl --help)\n", argv[0],
 	    allowed(allow, "iss") ? " [--iss ISS]" : "",
 	    allowed(allow, "dot") ? " [--dot]" : "",
 	    allowed(allow, "limit") ? " [--limit N]" : "",
+	    allowed(allow, "retention") ?
+	    " [--retention DURATION | --horizon TIME]" : "",
 	    want_jti ? " JTI" : "");
 	return 2;
 }

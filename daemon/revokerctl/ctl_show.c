@@ -96,19 +96,22 @@ show_parents(struct store_txn *t, const struct store_token *tok,
     int64_t now)
 {
 	struct store_token p;
-	int k;
+	int k, rc;
 
 	for (k = 0; k < STORE_NPARENTS; k++) {
 		if (tok->parent[k] == 0)
 			continue;
-		if (store_get(t, tok->parent[k], &p) != 0) {
-			printf("parent     %-8s (unreadable)\n",
-			    view_parent_kind(k));
+		if ((rc = store_get(t, tok->parent[k], &p)) != 0) {
+			printf("parent     %-8s %s\n", view_parent_kind(k),
+			    rc == STORE_NOTFOUND ? "(swept: forgotten "
+			    "--retention after it expired)" : "(unreadable)");
 			continue;
 		}
 		printf("parent     %-8s ", view_parent_kind(k));
 		ctl_vis(p.jti);
 		printf(" %s%s\n", view_status(&p, now, 0), p.issued ? "" :
+		    p.status == STORE_REVOKED ? " (a remembered revocation: "
+		    "not issued, or swept after it expired)" :
 		    " (not issued yet)");
 	}
 }

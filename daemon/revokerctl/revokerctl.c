@@ -1,6 +1,6 @@
 /*
  * revokerctl: offline tools for a revokerd database (SPEC section 6):
- * replay, digest, show, tree, stats, and the event-log generator.
+ * replay, sweep, digest, show, tree, stats, and the event-log generator.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,8 +15,8 @@ static const char usage[] =
 "usage: revokerctl COMMAND [OPTIONS]\n"
 "\n"
 "Commands work on a revokerd database directory, also while the daemon\n"
-"runs (only replay, which refuses a database a daemon holds, and\n"
-"ack-gap write).\n"
+"runs (only replay, which refuses a database a daemon holds, ack-gap\n"
+"and sweep write).\n"
 "\n"
 "  replay --db DIR (--file EVENTS.jsonl | --brokers B [--topic T])\n"
 "         [--profile off|audit|enforce] [--max-depth N]\n"
@@ -46,6 +46,13 @@ static const char usage[] =
 "\trevocations among them were missed.  revokerd logs each gap at\n"
 "\terror level and answers /readyz 503 input_gap until this is run\n"
 "\t(also while it runs).  Prints how many messages it acknowledged.\n"
+"\n"
+"  sweep --db DIR [--retention DURATION | --horizon TIME]\n"
+"\tForget what revokerd's sweep forgets (its --retention, default 24h):\n"
+"\ttokens expired that long ago, and remembered revocations and rules\n"
+"\tthat long after the longest token lifetime seen; --horizon TIME\n"
+"\t(Unix seconds) sweeps to now - retention = TIME exactly.  For a\n"
+"\treplayed database, or by hand (also while the daemon runs).\n"
 "\n"
 "  digest --db DIR\n"
 "\tOne line: the SHA-256 (hex) of the logical state: every token\n"
@@ -233,6 +240,7 @@ main(int argc, char **argv)
 		int		(*fn)(int, char **);
 	} cmds[] = {
 		{ "replay", ctl_replay }, { "digest", ctl_digest },
+		{ "sweep", ctl_sweep },
 		{ "show", ctl_show }, { "tree", ctl_tree },
 		{ "stats", ctl_stats }, { "gen", ctl_gen },
 		{ "broker", ctl_broker }, { "ack-gap", ctl_ack_gap },

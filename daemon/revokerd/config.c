@@ -19,7 +19,8 @@ enum ctype {
 	CT_INT,		/* int, within [min, max] */
 	CT_SIZE,	/* size_t, within [min, max] */
 	CT_BOOL,	/* int 0/1; a bare flag on the command line */
-	CT_ENUM		/* int: index into words[] */
+	CT_ENUM,	/* int: index into words[] */
+	CT_DURATION	/* int64_t seconds: N[s|m|h|d], within [min, max] */
 };
 
 struct ckey {
@@ -48,6 +49,7 @@ _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 static int	check_topic(const char *, char *, size_t);
 static int	check_listen(const char *, char *, size_t);
 static int	check_brokers(const char *, char *, size_t);
+static int	parse_duration(const struct ckey *, const char *, long long *);
 
 #define OFF(f)	offsetof(struct config, f)
 #define STR(n, f, req, d, a, h, c) \
@@ -73,6 +75,10 @@ static const struct ckey keys[] = {
 	STR("db", db, 1, "./data", "DIR", "LMDB database directory", NULL),
 	NUM("map-size", CT_SIZE, map_size, 1, 16777216, "65536", "MIB",
 	    "LMDB map size in MiB (sparse)"),
+	NUM("retention", CT_DURATION, retention, 0, 3650LL * 86400, "24h",
+	    "DURATION", "how long a token is kept after its exp, and a "
+	    "remembered revocation after the longest lifetime seen "
+	    "(N, Ns, Nm, Nh or Nd)"),
 	NUM("batch", CT_INT, batch, 1, 1000000, "1000", "N",
 	    "input messages applied per LMDB write transaction"),
 	NUM("max-event", CT_SIZE, max_event, 256, 16777216, "65536",
@@ -221,6 +227,46 @@ parse_bool(const char *v, int *out)
 	return -1;
 }
 
+int
+config_duration(const char *v, int64_t *out)
+{
+	static const struct ckey any = { .max = 3650LL * 86400 };
+	long long n;
+
+	if (parse_duration(&any, v, &n) == -1)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* A duration: digits, then s, m, h or d (none: seconds). */
+static int
+parse_duration(const struct ckey *k, const char *v, long long *out)
+{
+	static const struct { char c; long long mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	long long mul = 1;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (v[0] == '\0' || !isdigit((unsigned char)v[0]) || errno != 0)
+		return -1;
+	if (*end != '\0') {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (end[0] == units[i].c && end[1] == '\0')
+				mul = units[i].mul;
+		if (mul == 1 && strcmp(end, "s") != 0)
+			return -1;
+	}
+	if (*out > k->max / mul)
+		return -1;
+	*out *= mul;
+	return *out < k->min || *out > k->max ? -1 : 0;
+}
+
 static int
 parse_num(const struct ckey *k, const char *v, long long *out)
 {
@@ -293,6 +339,15 @@ key_set(const struct ckey *k, struct config *cfg, const char *v,
 			return 0;
 		config_err(errbuf, errlen, "expected %s", k->arg);
 		return -1;
+	case CT_DURATION:
+		if (parse_duration(k, v, &n) == -1) {
+			config_err(errbuf, errlen, "expected a duration "
+			    "(N, Ns, Nm, Nh or Nd) of at most %lld days",
+			    k->max / 86400);
+			return -1;
+		}
+		*(int64_t *)field(k, cfg) = n;
+		return 0;
 	case CT_INT:
 	case CT_SIZE:
 		break;
@@ -597,6 +652,9 @@ key_format(const struct ckey *k, const struct config *cfg, char *buf,
 		return buf;
 	case CT_SIZE:
 		config_err(buf, len, "%zu", *(const size_t *)p);
+		return buf;
+	case CT_DURATION:
+		config_err(buf, len, "%llds", (long long)*(const int64_t *)p);
 		return buf;
 	}
 	return "";

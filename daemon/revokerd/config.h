@@ -13,6 +13,7 @@
 #define CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct apply_config;
@@ -28,6 +29,7 @@ struct config {
 	/* storage and apply */
 	char		*db;
 	size_t		 map_size;	/* MiB */
+	int64_t		 retention;	/* seconds after exp (SPEC 6) */
 	int		 batch;		/* messages per LMDB write txn */
 	size_t		 max_event;	/* bytes */
 	/* profile (consumers/apply/apply.h PROFILE_*) */
@@ -73,6 +75,12 @@ int	config_parse(int argc, char **argv, struct config *cfg, char *errbuf,
  */
 int	config_reload(const struct config *cur, struct config *next,
 	    char *errbuf, size_t errlen);
+
+/*
+ * A duration as --retention takes it (N, Ns, Nm, Nh or Nd, at most ten
+ * years) into *out seconds: 0, or -1 if it is not one.
+ */
+int	config_duration(const char *v, int64_t *out);
 
 /* Free the strings of cfg and zero it; accepts NULL and a zeroed cfg. */
 void	config_clear(struct config *cfg);

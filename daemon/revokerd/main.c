@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "consumers/log/log.h"
 #include "consumers/publish/publish.h"
 #include "daemon/revokerd/config.h"
+#include "daemon/revokerd/sweeper.h"
 #include "daemon/http/http.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/http/pending.h"
@@ -45,7 +47,7 @@ struct daemon {
 	struct pending		*revokes;
 	struct metrics		*metrics;
 	struct event		*ev_in, *ev_more, *ev_pump, *ev_slice;
-	struct event		*ev_retry;
+	struct event		*ev_retry, *ev_sweep;
 	struct event		*ev_sig[3];
 	char			 brokers[256];
 	int			 caught_up;	/* the input's end seen once */
@@ -338,6 +340,25 @@ on_pump(evutil_socket_t fd, short what, void *arg)
 		read_usage(d);
 }
 
+/*
+ * One slice of the sweep (sweeper.h): again from a timer due now while
+ * more is due, after the loop has polled (see pump()); else in a
+ * second.
+ */
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval now = { 0, 0 }, later = { 1, 0 };
+	struct daemon *d = arg;
+	int more;
+
+	(void)fd;
+	(void)what;
+	more = sweeper_slice(d->store, (int64_t)time(NULL), d->cfg.retention,
+	    d->metrics);
+	event_add(d->ev_sweep, more == 1 ? &now : &later);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -517,6 +538,8 @@ start_events(struct daemon *d)
 		return -1;
 	if ((d->ev_retry = evtimer_new(d->base, on_retry, d)) == NULL)
 		return -1;
+	if ((d->ev_sweep = evtimer_new(d->base, on_sweep, d)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -553,6 +576,7 @@ start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	event_active(d->ev_in, EV_READ, 0);
+	event_active(d->ev_sweep, EV_TIMEOUT, 0);
 	return 0;
 }
 
@@ -611,6 +635,8 @@ stop(struct daemon *d)
 		event_free(d->ev_slice);
 	if (d->ev_retry != NULL)
 		event_free(d->ev_retry);
+	if (d->ev_sweep != NULL)
+		event_free(d->ev_sweep);
 	for (i = 0; i < 3; i++)
 		if (d->ev_sig[i] != NULL)
 			event_free(d->ev_sig[i]);

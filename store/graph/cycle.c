@@ -120,9 +120,11 @@ step_back(struct search *s)
 	uint64_t u = s->bq.v[s->bhead++];
 	struct rec r;
 	uint32_t k;
-	int i;
+	int i, rc;
 
-	if (store_rec_read_head(s->t, u, &r) != 0)
+	if ((rc = store_rec_read_head(s->t, u, &r)) == STORE_NOTFOUND)
+		return 0;	/* swept: no parents any more */
+	if (rc != 0)
 		return -1;
 	for (i = 0; i < STORE_NPARENTS && !s->met; i++) {
 		if (r.parent[i] == 0)

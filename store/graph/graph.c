@@ -76,17 +76,15 @@ store_st_write(struct store_txn *t, uint64_t id, const struct st *st)
 	return id_put(t, DB_ST, id, st, store_st_size(st));
 }
 
-static int	rec_read(struct store_txn *, uint64_t, struct rec *,
-		    const char **);
-
 int
 store_rec_read_head(struct store_txn *t, uint64_t id, struct rec *r)
 {
-	return rec_read(t, id, r, NULL);
+	return store_rec_read(t, id, r, NULL, NULL);
 }
 
-static int
-rec_read(struct store_txn *t, uint64_t id, struct rec *r, const char **strs)
+int
+store_rec_read(struct store_txn *t, uint64_t id, struct rec *r,
+    const char **strs, size_t *len)
 {
 	size_t key = (size_t)id;
 	MDB_val k = { sizeof(key), &key }, v;
@@ -99,20 +97,54 @@ rec_read(struct store_txn *t, uint64_t id, struct rec *r, const char **strs)
 	memcpy(r, v.mv_data, sizeof(*r));
 	if (strs != NULL)
 		*strs = (const char *)v.mv_data + sizeof(*r);
+	if (len != NULL)
+		*len = v.mv_size - sizeof(*r);
 	return 0;
 }
 
-/* Write the record of id from tok (placeholder: iss and jti only). */
+/* The actors' list after the claims: its size. */
+static size_t
+actors_size(const char *const *actors, size_t nactors)
+{
+	size_t n = 1, i;
+
+	for (i = 0; i < nactors; i++)
+		n += strnlen(actors[i], 4096) + 1;
+	return n;
+}
+
+static void
+actors_write(uint8_t *p, const char *const *actors, size_t nactors)
+{
+	size_t i, l;
+
+	*p++ = (uint8_t)nactors;
+	for (i = 0; i < nactors; i++) {
+		l = strnlen(actors[i], 4096);
+		memcpy(p, actors[i], l);
+		p[l] = '\0';
+		p += l + 1;
+	}
+}
+
+/*
+ * Write the record of id from tok (placeholder: iss and jti only); a
+ * non-NULL actors is listed after the claims (REC_ACTORS).
+ */
 int
-store_rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
+store_rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok,
+    const char *const *actors, size_t nactors)
 {
 	const char *s[4] = { tok->iss, tok->jti,
 	    tok->sub ? tok->sub : "", tok->client_id ? tok->client_id : "" };
-	size_t key = (size_t)id, n = sizeof(struct rec), i;
+	size_t key = (size_t)id, n = sizeof(struct rec), i, an = 0;
 	MDB_val k = { sizeof(key), &key }, v;
 	struct rec r;
 	uint8_t *p;
 	int rc;
+
+	if (nactors > STORE_MAX_ACTORS)
+		nactors = STORE_MAX_ACTORS;
 
 	memset(&r, 0, sizeof(r));
 	r.iat = tok->iat;
@@ -128,7 +160,11 @@ store_rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
 		r.slen[i] = (uint16_t)strnlen(s[i], 4096);
 		n += r.slen[i] + 1;
 	}
-	v.mv_size = n + r.claims_len;
+	if (actors != NULL) {
+		r.pad |= REC_ACTORS;
+		an = actors_size(actors, nactors);
+	}
+	v.mv_size = n + r.claims_len + an;
 	rc = mdb_put(t->txn, t->s->dbi[DB_TOK], &k, &v, MDB_RESERVE);
 	if (rc != 0)
 		return store_rc(t, rc);
@@ -142,6 +178,8 @@ store_rec_write(struct store_txn *t, uint64_t id, const struct store_token *tok)
 	}
 	if (r.claims_len > 0)
 		memcpy(p, tok->claims, r.claims_len);
+	if (an > 0)
+		actors_write(p + r.claims_len, actors, nactors);
 	return 0;
 }
 
@@ -249,6 +287,20 @@ store_hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
 	return store_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
 }
 
+/* When a remembered hash is due: its cause's time plus any lifetime. */
+static int
+hash_due(struct store_txn *t, const uint8_t *hash, uint32_t cause)
+{
+	struct store_cause c;
+	int64_t life;
+
+	c.time = 0;
+	if (store_cause_get(t, cause, &c) == -1 ||
+	    store_life_get(t, NULL, &life) == -1)
+		return -1;
+	return store_due_hash(t, hash, store_time_add(c.time, life));
+}
+
 int
 store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
     uint32_t cause, uint64_t *nrevoked)
@@ -266,7 +318,11 @@ store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	if (rc == -1)
 		return -1;
 	rc = mdb_put(t->txn, t->s->dbi[DB_HASHREV], &k, &v, MDB_NOOVERWRITE);
-	return rc == MDB_KEYEXIST ? 0 : store_rc(t, rc);
+	if (rc == MDB_KEYEXIST)
+		return 0;
+	if (store_rc(t, rc) != 0)
+		return -1;
+	return hash_due(t, hash, cause);
 }
 
 int
@@ -314,8 +370,8 @@ store_ref(struct store_txn *t, const char *iss, const char *jti,
 	ph.iss = iss;
 	ph.jti = jti;
 	memset(&st, 0, sizeof(st));
-	if (store_rec_write(t, *id, &ph) == -1 || store_st_write(t, *id,
-	    &st) == -1)
+	if (store_rec_write(t, *id, &ph, NULL, 0) == -1 ||
+	    store_st_write(t, *id, &st) == -1)
 		return -1;
 	return 0;
 }
@@ -344,7 +400,7 @@ store_peek(struct store_txn *t, uint64_t id, struct store_token *tok)
 	memset(tok, 0, sizeof(*tok));
 	t->reads++;
 	if ((rc = store_st_read(t, id, &st)) != 0 ||
-	    (rc = rec_read(t, id, &r, &p)) != 0)
+	    (rc = store_rec_read(t, id, &r, &p, NULL)) != 0)
 		return rc;
 	s[0] = &tok->iss;
 	s[1] = &tok->jti;

@@ -23,17 +23,6 @@ store_event_seen(struct store_txn *t, const char *id)
 	return rc == 0;
 }
 
-int
-store_event_mark(struct store_txn *t, const char *id)
-{
-	uint8_t kb[STORE_KEYMAX];
-	MDB_val k, v = { 0, (void *)(uintptr_t)"" };
-
-	k.mv_size = store_key_make(kb, -1, id, NULL);
-	k.mv_data = kb;
-	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v, 0));
-}
-
 static size_t
 offset_key(uint8_t *kb, const char *topic, int32_t partition)
 {

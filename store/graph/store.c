@@ -73,6 +73,8 @@ static const struct {
 	[DB_OUTBOX] = { "outbox", MDB_INTEGERKEY },
 	[DB_LVL] = { "level", MDB_INTEGERKEY },
 	[DB_HASHREV] = { "hashrev", 0 },
+	[DB_EXP] = { "exp", 0 },
+	[DB_DUE] = { "due", MDB_DUPSORT },
 };
 
 static int
@@ -91,7 +93,8 @@ open_dbis(struct store *s, char *errbuf, size_t errlen)
 			goto fail;
 		}
 	}
-	if ((rc = store_idx_upgrade(s, txn)) != 0) {
+	if ((rc = store_idx_upgrade(s, txn)) != 0 ||
+	    (rc = store_sweep_upgrade(s, txn)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}

@@ -216,9 +216,15 @@ int		 store_txn_failure(const struct store_txn *);
 int		 store_failure(const struct store *, const char **what);
 void		 store_failure_clear(struct store *);
 
-/* Applied event ids.  seen: 1 seen, 0 not, -1 error.  mark: 0 or -1. */
+/*
+ * Applied event ids.  seen: 1 seen, 0 not, -1 error.  mark: 0 or -1;
+ * the id is kept until until, plus the longest token lifetime seen for
+ * issuer life_iss ("": for any issuer) when life_iss is not NULL (see
+ * store_sweep()).  O(log n) each.
+ */
 int		 store_event_seen(struct store_txn *, const char *id);
-int		 store_event_mark(struct store_txn *, const char *id);
+int		 store_event_mark(struct store_txn *, const char *id,
+		    int64_t until, const char *life_iss);
 
 /*
  * Consumed offsets: the next offset to read for (topic, partition).
@@ -395,6 +401,37 @@ int		 store_stats(struct store_txn *, struct store_stats *);
  */
 int		 store_usage(struct store_txn *, uint64_t *bytes,
 		    uint64_t *tokens);
+
+/*
+ * Forget what can no longer matter at horizon (the caller's now minus
+ * its retention), in one slice of at most max entries looked at:
+ * - an issued token with exp <= horizon: its record, edges, indexes
+ *   and claims; a revoked one stays as a revoked placeholder (key and
+ *   status: a remembered revocation) so a late child is born revoked;
+ *   a revoked one waits while the outbox holds entries (*blocked);
+ * - a revoked placeholder, a rule, a revoked hash no token had: once
+ *   the time of the revocation plus the longest lifetime seen for its
+ *   issuer (any issuer for a hash) is <= horizon, and, for a
+ *   placeholder, no token names it; an unrevoked placeholder once no
+ *   token names it;
+ * - an applied event id at its store_event_mark() due.
+ * The longest lifetime of an issuer is exp - iat of its tokens, raised
+ * by store_put().  Cost: O(log n) per index entry, edge and parent of
+ * each entry, plus the pages of a forgotten token's children.
+ */
+struct store_swept {
+	uint64_t	 tokens;	/* issued tokens forgotten */
+	uint64_t	 kept;		/* revoked ones kept as placeholders */
+	uint64_t	 other;		/* placeholders, rules, hashes */
+	uint64_t	 events;	/* applied event ids */
+	uint64_t	 looked;	/* entries looked at */
+	int		 more;		/* max reached: more may be due */
+	int		 blocked;	/* revoked tokens wait for the outbox */
+};
+int		 store_sweep(struct store_txn *, int64_t horizon, size_t max,
+		    struct store_swept *);
+/* The exp of the issued token that expires first: 0, NOTFOUND or -1. */
+int		 store_sweep_oldest(struct store_txn *, int64_t *exp);
 
 /*
  * Visit every token in id order (placeholders too), while fn returns 0.

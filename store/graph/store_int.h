@@ -22,7 +22,9 @@
 #define DB_OUTBOX	12	/* seq -> kind + bytes */
 #define DB_LVL		13	/* id -> uint32 level (cycle.c); none: 0 */
 #define DB_HASHREV	14	/* sha256 -> cause ref: revoked, unissued */
-#define DB_COUNT	15
+#define DB_EXP		15	/* exp, id (BE) -> "": issued (sweep.c) */
+#define DB_DUE		16	/* due (BE), kind -> ref (dup) (sweep.c) */
+#define DB_COUNT	17
 
 #define ST_ISSUED	0x01
 #define ST_KIDS		0x02
@@ -60,11 +62,18 @@ struct rec {
 	uint8_t		 kind;
 	uint8_t		 uflags;
 	uint8_t		 has_hash;
-	uint8_t		 pad;
+	uint8_t		 pad;		/* REC_* flags */
 	uint32_t	 claims_len;
 	uint16_t	 slen[4];	/* iss, jti, sub, client_id */
 	uint8_t		 hash[STORE_HASH_LEN];
 };
+
+/*
+ * The record lists the actors after the claims: a count byte, then each
+ * sub NUL-terminated (for the sweep to find their index entries).  A
+ * record written before has no list.
+ */
+#define REC_ACTORS	0x01
 
 struct rule {
 	int64_t		 time;
@@ -145,8 +154,34 @@ int	store_kids_each(struct store_txn *, uint64_t id, int (*)(void *,
 	    void *);
 int	store_jti_add(struct store_txn *, const char *jti, uint64_t id);
 int	store_rec_read_head(struct store_txn *, uint64_t id, struct rec *);
+/* The record head, and its strings at *p, *len bytes (map memory). */
+int	store_rec_read(struct store_txn *, uint64_t id, struct rec *,
+	    const char **p, size_t *len);
+/* Write the record of id; actors (may be NULL) are listed after claims. */
 int	store_rec_write(struct store_txn *, uint64_t id,
-    const struct store_token *);
+    const struct store_token *, const char *const *actors, size_t nactors);
+/* walk.c: the DB_IDX duplicate of (iat, id). */
+void	store_idx_entry(uint8_t out[16], int64_t iat, uint64_t id);
+/*
+ * sweep.c: the tables of the sweep.  exp_add: token id expires at exp.
+ * due_*: look at a thing again at due.  life: the longest lifetime seen
+ * for iss (NULL: any issuer), and raising it.  ph_due: when revoked
+ * placeholder id is due.  upgrade: fill the tables of an older
+ * database (an MDB code).  0 or -1 each, O(log n).
+ */
+int	store_exp_add(struct store_txn *, int64_t exp, uint64_t id);
+int	store_due_placeholder(struct store_txn *, uint64_t id, int64_t due);
+int	store_due_rule(struct store_txn *, const void *key, size_t len,
+	    int64_t due);
+int	store_due_hash(struct store_txn *, const uint8_t *hash, int64_t due);
+int	store_due_add(struct store_txn *, int kind, const void *ref,
+	    size_t len, int64_t due);
+int	store_life_get(struct store_txn *, const char *iss, int64_t *life);
+int	store_life_note(struct store_txn *, const char *iss, int64_t life);
+int	store_ph_due(struct store_txn *, uint64_t id, int64_t *due);
+int	store_sweep_upgrade(struct store *, MDB_txn *);
+/* a + b, saturated at the ends of int64_t. */
+int64_t	store_time_add(int64_t a, int64_t b);
 /* cycle.c: keep levels for the new edges of id; 1 if they close a cycle. */
 int	cycle_link(struct store_txn *, uint64_t id, const uint64_t *parent,
 	    int has_kids);

@@ -219,12 +219,14 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
     uint64_t *nrevoked)
 {
 	struct st st;
+	int64_t due;
+	int rc;
 
 	STORE_WRITER(t);
 	if (nrevoked != NULL)
 		*nrevoked = 0;
-	if (store_st_read(t, id, &st) != 0)
-		return -1;
+	if ((rc = store_st_read(t, id, &st)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;	/* swept */
 	if (st.eff == STORE_REVOKED) {
 		if (st.own == STORE_REVOKED)
 			return 0;
@@ -236,6 +238,9 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 	st.depth = 0;
 	st.root = 0;
 	if (store_st_write(t, id, &st) == -1)
+		return -1;
+	if (!(st.flags & ST_ISSUED) && (store_ph_due(t, id, &due) == -1 ||
+	    store_due_placeholder(t, id, due) == -1))
 		return -1;
 	if (nrevoked != NULL)
 		*nrevoked = 1;
@@ -259,7 +264,7 @@ static int
 compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
 {
 	struct st ps;
-	int i;
+	int i, rc;
 
 	st->eff = st->own;
 	if (st->own == STORE_REVOKED && st->depth != ST_DEPTH_UNKNOWN) {
@@ -269,7 +274,9 @@ compute_eff(struct store_txn *t, struct st *st, const uint64_t *parent)
 	for (i = 0; i < STORE_NPARENTS; i++) {
 		if (parent[i] == 0)
 			continue;
-		if (store_st_read(t, parent[i], &ps) != 0)
+		if ((rc = store_st_read(t, parent[i], &ps)) == STORE_NOTFOUND)
+			continue;	/* swept: it had expired */
+		if (rc != 0)
 			return -1;
 		if (ps.eff == STORE_REVOKED && st->eff != STORE_REVOKED) {
 			st->cause = ps.cause;
@@ -388,8 +395,8 @@ rule_match(struct store_txn *t, int idx, const char *iss, const char *value,
  * An index entry: iat (sign bit flipped) and id, both big-endian, so
  * the duplicates of a key sort by iat and a rule scans a range of it.
  */
-static void
-idx_entry(uint8_t out[16], int64_t iat, uint64_t id)
+void
+store_idx_entry(uint8_t out[16], int64_t iat, uint64_t id)
 {
 	uint64_t x = (uint64_t)iat ^ ((uint64_t)1 << 63);
 	int i;
@@ -422,7 +429,7 @@ idx_add(struct store_txn *t, int idx, const char *iss, const char *value,
 	MDB_val k, v = { sizeof(e), e };
 	int rc;
 
-	idx_entry(e, iat, id);
+	store_idx_entry(e, iat, id);
 	k.mv_size = store_key_make(kb, idx, iss, value);
 	k.mv_data = kb;
 	rc = mdb_put(t->txn, t->s->dbi[DB_IDX], &k, &v, MDB_NODUPDATA);
@@ -462,7 +469,7 @@ store_idx_upgrade(struct store *s, MDB_txn *txn)
 		memcpy(&id, v.mv_data, sizeof(id));
 		if (store_rec_read_head(&t, id, &r) != 0)
 			continue;
-		idx_entry(ent, r.iat, id);
+		store_idx_entry(ent, r.iat, id);
 		e.mv_size = sizeof(ent);
 		e.mv_data = ent;
 		rc = mdb_put(txn, s->dbi[DB_IDX], &k, &e, MDB_NODUPDATA);
@@ -575,6 +582,7 @@ link_parents(struct store_txn *t, const uint64_t *parent, uint64_t id)
 int
 store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 {
+	static const char *const noactors[1] = { NULL };
 	const struct store_token *tok = a->tok;
 	struct st st;
 	uint8_t before;
@@ -593,8 +601,11 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		st.own = tok->own;
 		st.rule = tok->rule;
 	}
-	if (store_rec_write(t, *id, tok) == -1 || hash_add(t, tok, *id,
-	    &st) == -1 ||
+	if (store_rec_write(t, *id, tok, a->actors ? a->actors : noactors,
+	    a->nactors) == -1 || hash_add(t, tok, *id, &st) == -1 ||
+	    (tok->exp != 0 && store_exp_add(t, tok->exp, *id) == -1) ||
+	    (tok->exp > tok->iat && store_life_note(t, tok->iss,
+	    tok->exp - tok->iat) == -1) ||
 	    store_jti_add(t, tok->jti, *id) == -1 ||
 	    link_parents(t, tok->parent, *id) == -1 ||
 	    index_token(t, a, *id, &st) == -1)
@@ -668,7 +679,7 @@ idx_range(struct store_txn *t, MDB_val *k, int64_t from, int64_t to,
 	int64_t iat;
 	int rc;
 
-	idx_entry(e, from, 0);
+	store_idx_entry(e, from, 0);
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_IDX], &c)) != 0)
 		return store_rc(t, rc);
 	rc = mdb_cursor_get(c, k, &v, MDB_GET_BOTH_RANGE);
@@ -699,7 +710,7 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 	MDB_val k, v;
 	struct rule r = { time, cause, 0 }, old;
 	struct idvec ids = { NULL, 0, 0 };
-	int64_t from = INT64_MIN;
+	int64_t from = INT64_MIN, life;
 	uint64_t n;
 	size_t i;
 	int rc;
@@ -720,7 +731,9 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 	}
 	v.mv_size = sizeof(r);
 	v.mv_data = &r;
-	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0)
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0 ||
+	    store_life_get(t, iss, &life) == -1 ||
+	    store_due_rule(t, kb, k.mv_size, store_time_add(time, life)) == -1)
 		return -1;
 	if (idx_range(t, &k, from, time, &ids) == -1) {
 		store_idvec_free(&ids);

@@ -555,6 +555,9 @@ make_clients() {
 # restarts), output appended to $T/revokerd.log; wait (up to
 # DAEMON_START_TIMEOUT s) for /healthz. Creates the four topics first
 # (3 partitions; topic_create before to have others). Sets DAEMON_PID, URL.
+# Retention is $RETENTION (10 years unless set, or a later --retention
+# flag), so the fixed dates of generated logs are not swept under a test
+# of something else; the expiry scenarios set their own.
 # Bails out (a failure, then finish) if the daemon does not come up.
 daemon_start() {
 	local deadline
@@ -570,6 +573,7 @@ daemon_start() {
 	    --listen "127.0.0.1:$PORT" --clients "$T/clients" \
 	    --topic-in "$TOPIC_IN" --topic-out "$TOPIC_OUT" \
 	    --topic-violations "$TOPIC_VIOL" --topic-dlq "$TOPIC_DLQ" \
+	    --retention "${RETENTION:-3650d}" \
 	    "$@" </dev/null >>"$T/revokerd.log" 2>&1 &
 	DAEMON_PID=$!
 	_track "$DAEMON_PID"

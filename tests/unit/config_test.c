@@ -95,6 +95,7 @@ Test(config, defaults)
 	cr_assert_eq(cfg.batch, 1000);
 	cr_assert_eq(cfg.partitions, 3);
 	cr_assert_eq(cfg.map_size, 65536);
+	cr_assert_eq(cfg.retention, 86400);
 	cr_assert_eq(cfg.check_only, 0);
 	cr_assert_null(cfg.config_file);
 	config_clear(&cfg);
@@ -136,6 +137,26 @@ Test(config, each_type)
 	config_clear(&cfg);
 }
 
+Test(config, durations)
+{
+	static const char *const v[][2] = {
+		{ "90", "90" }, { "90s", "90" }, { "15m", "900" },
+		{ "2h", "7200" }, { "7d", "604800" }, { "0", "0" },
+	};
+	const char *a[1];
+	char arg[32];
+	struct config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(arg, sizeof(arg), "--retention=%s", v[i][0]);
+		a[0] = arg;
+		cr_assert_eq(parse(&cfg, 1, a), 0, "%s", errbuf);
+		cr_assert_eq(cfg.retention, atoll(v[i][1]), "%s", arg);
+		config_clear(&cfg);
+	}
+}
+
 Test(config, booleans)
 {
 	static const char *const a[] = { "--allow-impersonation=no" };
@@ -164,7 +185,9 @@ Test(config, bounds)
 		{ "--topic-in", "bad topic" }, { "--topic-out", "" },
 		{ "--listen", "8080" }, { "--listen", "127.0.0.1:99999" },
 		{ "--brokers", "no port" }, { "--db", "" },
-		{ "--auth-fail-rate", "0" },
+		{ "--auth-fail-rate", "0" }, { "--retention", "2x" },
+		{ "--retention", "-1h" }, { "--retention", "h" },
+		{ "--retention", "3651d" }, { "--retention", "1hh" },
 	};
 	size_t i;
 
@@ -280,7 +303,7 @@ check_usage(const char *text)
 		    (int)sizeof(flag));
 		cr_assert_not_null(strstr(text, flag), "%s missing", flag);
 	}
-	cr_assert_eq(i, 24);
+	cr_assert_eq(i, 25);
 }
 
 Test(config, usage_lists_every_key)

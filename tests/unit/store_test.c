@@ -1553,9 +1553,9 @@ Test(store, event_ids)
 	struct store_txn	*t = begin(0);
 
 	cr_assert_eq(store_event_seen(t, "e-1"), 0);
-	cr_assert_eq(store_event_mark(t, "e-1"), 0);
+	cr_assert_eq(store_event_mark(t, "e-1", 0, NULL), 0);
 	cr_assert_eq(store_event_seen(t, "e-1"), 1);
-	cr_assert_eq(store_event_mark(t, "e-1"), 0);
+	cr_assert_eq(store_event_mark(t, "e-1", 0, NULL), 0);
 	commit(&t);
 	t = begin(1);
 	cr_assert_eq(store_event_seen(t, "e-1"), 1);
@@ -1594,7 +1594,7 @@ apply_one(struct store_txn *t)
 	issue(t, "t", NULL, NULL, NULL);
 	revoke_jti(t, "t", cause(t, "e-1"));
 	cr_assert_eq(store_offset_set(t, "token-events", 3, 100), 0);
-	cr_assert_eq(store_event_mark(t, "e-1"), 0);
+	cr_assert_eq(store_event_mark(t, "e-1", 0, NULL), 0);
 	cr_assert_eq(store_outbox_add(t, 9, "dlq", 3), 0);
 }
 
@@ -2017,8 +2017,8 @@ Test(store, stats_counts)
 	cr_assert_eq(store_set_own(t, id_of(t, "d"), STORE_DENIED, 1), 0);
 	revoke_jti(t, "r", cause(t, "e-1"));
 	revoke_jti(t, "tomb", cause(t, "e-2"));
-	cr_assert_eq(store_event_mark(t, "e-1"), 0);
-	cr_assert_eq(store_event_mark(t, "e-2"), 0);
+	cr_assert_eq(store_event_mark(t, "e-1", 0, NULL), 0);
+	cr_assert_eq(store_event_mark(t, "e-2", 0, NULL), 0);
 	commit(&t);
 	t = begin(1);
 	cr_assert_eq(store_stats(t, &ss), 0);
@@ -2094,7 +2094,7 @@ Test(store, reader_isolation)
 	r1 = begin(1);
 	t = begin(0);
 	cr_assert_eq(revoke_jti(t, "n-0", cause(t, "e-1")), 100000);
-	cr_assert_eq(store_event_mark(t, "e-1"), 0);
+	cr_assert_eq(store_event_mark(t, "e-1", 0, NULL), 0);
 	commit(&t);
 	r2 = begin(1);
 

@@ -1,0 +1,798 @@
+/*
+ * store sweep: forget what can no longer matter (SPEC 6, --retention).
+ *
+ * The caller gives a horizon (now minus the retention); the store
+ * forgets:
+ * - an issued token whose exp is at or before the horizon: its record,
+ *   edges, indexes (jti, hash, sub, client_id, actors), claims.  A
+ *   revoked one keeps its key and status as a remembered revocation
+ *   (below), so that a late child naming it is still born revoked;
+ * - a remembered revocation (a revoked placeholder), a sub, client_id
+ *   or actor rule, and a revoked hash no token had: once the time they
+ *   were revoked plus the longest token lifetime seen for the issuer
+ *   (any issuer for a hash) is at or before the horizon, as no token
+ *   they could cover can arrive any more (SPEC 6).  A placeholder still
+ *   named by a child waits for the child;
+ * - a placeholder no token names any more and nothing revoked;
+ * - an applied event id, at its token's exp (an issuance) or at its
+ *   time plus the longest lifetime (a revocation).
+ *
+ * Two tables say when to look: DB_EXP holds (exp, id) for every issued
+ * token with an exp, DB_DUE (due, kind) -> reference (duplicates) for
+ * the rest.  A DB_DUE entry is a hint: at its due the thing is read
+ * again, with the lifetime known then, and forgotten, moved later (the
+ * lifetime grew), or dropped (it changed or is gone).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/graph/store_int.h"
+
+#define DUE_PH		1	/* revoked or orphaned placeholder: id */
+#define DUE_RULE	2	/* DB_RULES key */
+#define DUE_HASH	3	/* DB_HASHREV key */
+#define DUE_EVENT	4	/* DB_EVENTS key */
+
+#define EV_LIFE_NONE	0	/* an event kept until its time */
+#define EV_LIFE_ISS	1	/* ... plus the issuer's longest lifetime */
+#define EV_LIFE_ANY	2	/* ... plus any issuer's */
+
+static const char life_any[] = "\001life";	/* DB_META; + iss: one's */
+static const char sweep_mark[] = "\001sweep";	/* tables built */
+
+/* A time as 8 bytes that sort as the signed value does. */
+static void
+time_put(uint8_t out[8], int64_t v)
+{
+	uint64_t x = (uint64_t)v ^ ((uint64_t)1 << 63);
+	int i;
+
+	for (i = 0; i < 8; i++)
+		out[i] = (uint8_t)(x >> (56 - 8 * i));
+}
+
+static int64_t
+time_get(const uint8_t in[8])
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		x = x << 8 | in[i];
+	return (int64_t)(x ^ ((uint64_t)1 << 63));
+}
+
+int64_t
+store_time_add(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+static size_t
+life_key(uint8_t *kb, const char *iss)
+{
+	size_t n = sizeof(life_any) - 1, l;
+
+	memcpy(kb, life_any, n);
+	if (iss == NULL)
+		return n;
+	kb[n++] = '\0';
+	l = strnlen(iss, 256);
+	memcpy(kb + n, iss, l);
+	return n + l;
+}
+
+int
+store_life_get(struct store_txn *t, const char *iss, int64_t *life)
+{
+	uint8_t kb[sizeof(life_any) + 257];
+	MDB_val k = { life_key(kb, iss), kb }, v;
+	int rc;
+
+	*life = 0;
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], &k, &v));
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (v.mv_size != sizeof(*life))
+		return -1;
+	memcpy(life, v.mv_data, sizeof(*life));
+	return 0;
+}
+
+/* Raise the longest lifetime of iss, and of any issuer, to life. */
+int
+store_life_note(struct store_txn *t, const char *iss, int64_t life)
+{
+	uint8_t kb[sizeof(life_any) + 257];
+	MDB_val k, v = { sizeof(life), &life };
+	const char *which[2] = { iss, NULL };
+	int64_t cur;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_life_get(t, which[i], &cur) == -1)
+			return -1;
+		if (cur >= life)
+			continue;
+		k.mv_size = life_key(kb, which[i]);
+		k.mv_data = kb;
+		if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v,
+		    0)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_exp_add(struct store_txn *t, int64_t exp, uint64_t id)
+{
+	uint8_t kb[16];
+	MDB_val k = { sizeof(kb), kb }, v = { 0, kb };
+
+	time_put(kb, exp);
+	time_put(kb + 8, (int64_t)(id ^ ((uint64_t)1 << 63)));
+	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EXP], &k, &v, 0));
+}
+
+/* Look at (kind, ref) again at due.  0 or -1. */
+int
+store_due_add(struct store_txn *t, int kind, const void *ref, size_t len,
+    int64_t due)
+{
+	uint8_t kb[9];
+	MDB_val k = { sizeof(kb), kb }, v = { len, (void *)(uintptr_t)ref };
+	int rc;
+
+	time_put(kb, due);
+	kb[8] = (uint8_t)kind;
+	rc = mdb_put(t->txn, t->s->dbi[DB_DUE], &k, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : store_rc(t, rc);
+}
+
+int
+store_due_placeholder(struct store_txn *t, uint64_t id, int64_t due)
+{
+	return store_due_add(t, DUE_PH, &id, sizeof(id), due);
+}
+
+int
+store_due_rule(struct store_txn *t, const void *key, size_t len,
+    int64_t due)
+{
+	return store_due_add(t, DUE_RULE, key, len, due);
+}
+
+int
+store_due_hash(struct store_txn *t, const uint8_t *hash, int64_t due)
+{
+	return store_due_add(t, DUE_HASH, hash, STORE_HASH_LEN, due);
+}
+
+
+/*
+ * The applied event id, kept until until, plus the longest lifetime of
+ * issuer life_iss ("" any issuer's) when life_iss is not NULL.  The
+ * value: until, the mode, the issuer.  O(log n).
+ */
+int
+store_event_mark(struct store_txn *t, const char *id, int64_t until,
+    const char *life_iss)
+{
+	uint8_t kb[STORE_KEYMAX], vb[9 + 256];
+	MDB_val k, v = { 9, vb };
+	int64_t life = 0;
+	size_t l;
+
+	STORE_WRITER(t);
+	k.mv_size = store_key_make(kb, -1, id, NULL);
+	k.mv_data = kb;
+	memcpy(vb, &until, 8);
+	vb[8] = life_iss == NULL ? EV_LIFE_NONE : life_iss[0] == '\0' ?
+	    EV_LIFE_ANY : EV_LIFE_ISS;
+	if (vb[8] == EV_LIFE_ISS) {
+		l = strnlen(life_iss, 256);
+		memcpy(vb + 9, life_iss, l);
+		v.mv_size += l;
+	}
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v,
+	    0)) != 0)
+		return -1;
+	if (vb[8] != EV_LIFE_NONE && store_life_get(t, vb[8] == EV_LIFE_ISS ?
+	    life_iss : NULL, &life) == -1)
+		return -1;
+	return store_due_add(t, DUE_EVENT, kb, k.mv_size,
+	    store_time_add(until, life));
+}
+
+/* The due of an applied event's id from its value; NOTFOUND: never. */
+static int
+event_due(struct store_txn *t, const MDB_val *v, int64_t *due)
+{
+	char iss[257];
+	const uint8_t *p = v->mv_data;
+	int64_t until, life = 0;
+	size_t l;
+
+	if (v->mv_size < 9)
+		return STORE_NOTFOUND;	/* written before events had times */
+	memcpy(&until, p, 8);
+	l = v->mv_size - 9 < 256 ? v->mv_size - 9 : 256;
+	memcpy(iss, p + 9, l);
+	iss[l] = '\0';
+	if (p[8] != EV_LIFE_NONE && store_life_get(t, p[8] == EV_LIFE_ISS ?
+	    iss : NULL, &life) == -1)
+		return -1;
+	*due = store_time_add(until, life);
+	return 0;
+}
+
+/*
+ * When the revoked placeholder id may be forgotten: its cause's time
+ * plus the longest lifetime of its issuer.  0 or -1.
+ */
+int
+store_ph_due(struct store_txn *t, uint64_t id, int64_t *due)
+{
+	struct store_token ph;
+	struct store_cause c;
+	char iss[257];
+	int64_t life;
+	int rc;
+
+	if (store_peek(t, id, &ph) != 0)
+		return -1;
+	snprintf(iss, sizeof(iss), "%s", ph.iss);
+	c.time = 0;
+	if ((rc = store_cause_get(t, ph.cause, &c)) == -1)
+		return -1;
+	if (store_life_get(t, iss, &life) == -1)
+		return -1;
+	*due = store_time_add(c.time, life);
+	return 0;
+}
+
+/* Delete key k of db (every duplicate, or only v); absent is fine. */
+static int
+del_kv(struct store_txn *t, int db, MDB_val *k, MDB_val *v)
+{
+	int rc = mdb_del(t->txn, t->s->dbi[db], k, v);
+
+	return rc == MDB_NOTFOUND ? 0 : store_rc(t, rc);
+}
+
+static int
+del_id(struct store_txn *t, int db, uint64_t id, uint64_t *dup)
+{
+	size_t key = (size_t)id;
+	MDB_val k = { sizeof(key), &key }, v = { sizeof(*dup), dup };
+
+	return del_kv(t, db, &k, dup != NULL ? &v : NULL);
+}
+
+/* Forget placeholder id: its key, record, status, level, edges. */
+static int
+forget_placeholder(struct store_txn *t, uint64_t id)
+{
+	uint8_t kb[STORE_KEYMAX];
+	struct store_token ph;
+	MDB_val k = { 0, kb };
+
+	if (store_peek(t, id, &ph) != 0)
+		return -1;
+	k.mv_size = store_key_make(kb, -1, ph.iss, ph.jti);
+	if (del_kv(t, DB_KEY2ID, &k, NULL) == -1 ||
+	    del_id(t, DB_TOK, id, NULL) == -1 ||
+	    del_id(t, DB_ST, id, NULL) == -1 ||
+	    del_id(t, DB_LVL, id, NULL) == -1 ||
+	    del_id(t, DB_KIDS, id, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Parent p lost its child: a placeholder no token names any more is
+ * forgotten, or, if revoked, looked at again when it is due.
+ */
+static int
+release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
+{
+	struct st st;
+	uint64_t n;
+	int64_t due;
+	int rc;
+
+	if ((rc = store_st_read(t, p, &st)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if ((st.flags & ST_ISSUED) || store_children_count(t, p, &n) != 0)
+		return (st.flags & ST_ISSUED) ? 0 : -1;
+	if (n > 0)
+		return 0;
+	if (st.eff != STORE_REVOKED) {
+		r->other++;
+		return forget_placeholder(t, p);
+	}
+	if (store_ph_due(t, p, &due) == -1)
+		return -1;
+	return store_due_placeholder(t, p, due);
+}
+
+/* What forget_token() deletes, copied out before the first write. */
+struct gone {
+	uint8_t		 key[STORE_KEYMAX];	/* iss NUL jti */
+	size_t		 keylen;
+	uint8_t		 jti[STORE_KEYMAX];
+	size_t		 jtilen;
+	uint8_t		 idx[2 + STORE_MAX_ACTORS][STORE_KEYMAX];
+	size_t		 idxlen[2 + STORE_MAX_ACTORS];
+	size_t		 nidx;
+	char		 iss[257];
+	char		 jtis[4097];
+	struct rec	 r;
+};
+
+/* Collect the keys of token id (record in r, strings at p). */
+static void
+gone_keys(struct gone *g, const char *p, size_t len)
+{
+	const char *s[4], *end = p + len, *a;
+	size_t i, n;
+
+	for (i = 0; i < 4; i++) {
+		s[i] = p;
+		p += g->r.slen[i] + 1;
+	}
+	snprintf(g->iss, sizeof(g->iss), "%s", s[0]);
+	snprintf(g->jtis, sizeof(g->jtis), "%s", s[1]);
+	g->keylen = store_key_make(g->key, -1, s[0], s[1]);
+	g->jtilen = store_key_make(g->jti, -1, s[1], NULL);
+	g->nidx = 0;
+	for (i = 2; i < 4; i++) {
+		if (s[i][0] == '\0')
+			continue;
+		g->idxlen[g->nidx] = store_key_make(g->idx[g->nidx],
+		    i == 2 ? STORE_IDX_SUB : STORE_IDX_CLIENT, s[0], s[i]);
+		g->nidx++;
+	}
+	if (!(g->r.pad & REC_ACTORS))
+		return;
+	a = p + g->r.claims_len;
+	if (a >= end)
+		return;
+	n = (uint8_t)*a++;
+	for (i = 0; i < n && a < end && g->nidx < 2 + STORE_MAX_ACTORS; i++) {
+		g->idxlen[g->nidx] = store_key_make(g->idx[g->nidx],
+		    STORE_IDX_ACTOR, s[0], a);
+		g->nidx++;
+		a += strnlen(a, end - a) + 1;
+	}
+}
+
+#define FORGET_BLOCKED	2
+
+/* Delete the index entries of token id (keys in g): O(log n) each. */
+static int
+unindex(struct store_txn *t, uint64_t id, struct gone *g)
+{
+	MDB_val k, v;
+	uint8_t e[16];
+	uint64_t other;
+	size_t i;
+
+	store_idx_entry(e, g->r.iat, id);
+	v.mv_size = sizeof(e);
+	v.mv_data = e;
+	for (i = 0; i < g->nidx; i++) {
+		k.mv_size = g->idxlen[i];
+		k.mv_data = g->idx[i];
+		if (del_kv(t, DB_IDX, &k, &v) == -1)
+			return -1;
+	}
+	k.mv_size = g->jtilen;
+	k.mv_data = g->jti;
+	v.mv_size = sizeof(id);
+	v.mv_data = &id;
+	if (del_kv(t, DB_JTI2ID, &k, &v) == -1)
+		return -1;
+	if (!g->r.has_hash || store_lookup_hash(t, g->r.hash, &other) != 0 ||
+	    other != id)
+		return 0;
+	k.mv_size = STORE_HASH_LEN;
+	k.mv_data = g->r.hash;
+	return del_kv(t, DB_HASH2ID, &k, NULL);
+}
+
+/* Take id out of its parents' children, and its own children away. */
+static int
+unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
+    struct store_swept *r)
+{
+	const uint64_t *p = g->r.parent;
+	size_t i;
+
+	for (i = 0; i < STORE_NPARENTS; i++) {
+		if (p[i] == 0 || p[i] == id || (i > 0 && p[i] == p[i - 1]) ||
+		    (i > 1 && p[i] == p[0]))
+			continue;
+		if (del_id(t, DB_KIDS, p[i], &id) == -1 ||
+		    release_parent(t, p[i], r) == -1)
+			return -1;
+	}
+	if (del_id(t, DB_KIDS, id, NULL) == -1)
+		return -1;
+	return del_id(t, DB_LVL, id, NULL);
+}
+
+/*
+ * Forget issued token id, expired before the horizon (see the top).
+ * FORGET_BLOCKED, and nothing written, for a revoked one while the
+ * outbox holds entries (its message may wait there).  Cost: O(log n)
+ * per index entry and parent, plus its children's pages.
+ */
+static int
+forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
+    struct store_swept *r)
+{
+	struct store_token ph;
+	const char *p;
+	struct st st;
+	MDB_val k;
+	size_t len;
+	int rc;
+
+	if ((rc = store_st_read(t, id, &st)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (!(st.flags & ST_ISSUED))
+		return 0;
+	if (st.eff == STORE_REVOKED && busy)
+		return FORGET_BLOCKED;
+	if (store_rec_read(t, id, &g->r, &p, &len) != 0)
+		return -1;
+	gone_keys(g, p, len);
+	if (unindex(t, id, g) == -1 || unlink_token(t, id, g, r) == -1)
+		return -1;
+	if (st.eff != STORE_REVOKED) {
+		r->tokens++;
+		k.mv_size = g->keylen;
+		k.mv_data = g->key;
+		if (del_kv(t, DB_KEY2ID, &k, NULL) == -1 ||
+		    del_id(t, DB_TOK, id, NULL) == -1)
+			return -1;
+		return del_id(t, DB_ST, id, NULL);
+	}
+	/* A remembered revocation: key and status, until it is due. */
+	r->kept++;
+	memset(&ph, 0, sizeof(ph));
+	ph.iss = g->iss;
+	ph.jti = g->jtis;
+	st.flags &= ~(ST_ISSUED | ST_KIDS | ST_CYCLE);
+	if (store_rec_write(t, id, &ph, NULL, 0) == -1 ||
+	    store_st_write(t, id, &st) == -1)
+		return -1;
+	return release_parent(t, id, r);
+}
+
+/* The issuer of a DB_RULES key (kind, iss, NUL, value) into iss. */
+static void
+rule_iss(const uint8_t *key, size_t len, char iss[257])
+{
+	size_t l = len > 1 ? strnlen((const char *)key + 1, len - 1) : 0;
+
+	if (l > 256)
+		l = 256;
+	memcpy(iss, key + 1, l);
+	iss[l] = '\0';
+}
+
+/*
+ * When thing (kind, ref) of DB_DUE is due now: 0 and *due, or
+ * STORE_NOTFOUND when it is gone or never due (stale entry), or -1.
+ * *db and the key to delete are set for the kinds deleted by key.
+ */
+static int
+thing_due(struct store_txn *t, int kind, MDB_val *ref, int64_t *due)
+{
+	struct store_cause c;
+	struct rule rl;
+	uint32_t cause;
+	char iss[257];
+	int64_t life;
+	MDB_val v;
+	int rc, db = kind == DUE_RULE ? DB_RULES : kind == DUE_HASH ?
+	    DB_HASHREV : DB_EVENTS;
+
+	if ((rc = store_rc(t, mdb_get(t->txn, t->s->dbi[db], ref, &v))) != 0)
+		return rc;
+	if (kind == DUE_EVENT)
+		return event_due(t, &v, due);
+	if (kind == DUE_RULE) {
+		if (v.mv_size != sizeof(rl))
+			return -1;
+		memcpy(&rl, v.mv_data, sizeof(rl));
+		rule_iss(ref->mv_data, ref->mv_size, iss);
+		if (store_life_get(t, iss, &life) == -1)
+			return -1;
+		*due = store_time_add(rl.time, life);
+		return 0;
+	}
+	if (v.mv_size != sizeof(cause))
+		return -1;
+	memcpy(&cause, v.mv_data, sizeof(cause));
+	c.time = 0;
+	if (store_cause_get(t, cause, &c) == -1 ||
+	    store_life_get(t, NULL, &life) == -1)
+		return -1;
+	*due = store_time_add(c.time, life);
+	return 0;
+}
+
+/* A placeholder's entry in DB_DUE, due at or before horizon. */
+static int
+due_placeholder(struct store_txn *t, uint64_t id, int64_t horizon,
+    struct store_swept *r)
+{
+	struct st st;
+	uint64_t n;
+	int64_t due;
+	int rc;
+
+	if ((rc = store_st_read(t, id, &st)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if ((st.flags & ST_ISSUED) || store_children_count(t, id, &n) != 0)
+		return (st.flags & ST_ISSUED) ? 0 : -1;
+	if (n > 0)
+		return 0;	/* release_parent() when the last child goes */
+	if (st.eff == STORE_REVOKED) {
+		if (store_ph_due(t, id, &due) == -1)
+			return -1;
+		if (due > horizon)
+			return store_due_placeholder(t, id, due);
+	}
+	r->other++;
+	return forget_placeholder(t, id);
+}
+
+/* Look at one entry of DB_DUE: forget its thing, or move the entry. */
+static int
+due_one(struct store_txn *t, int kind, MDB_val *ref, int64_t horizon,
+    struct store_swept *r)
+{
+	uint64_t id;
+	int64_t due;
+	int rc, db = kind == DUE_RULE ? DB_RULES : kind == DUE_HASH ?
+	    DB_HASHREV : DB_EVENTS;
+
+	if (kind == DUE_PH) {
+		if (ref->mv_size != sizeof(id))
+			return 0;
+		memcpy(&id, ref->mv_data, sizeof(id));
+		return due_placeholder(t, id, horizon, r);
+	}
+	if (kind != DUE_RULE && kind != DUE_HASH && kind != DUE_EVENT)
+		return 0;
+	if ((rc = thing_due(t, kind, ref, &due)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (due > horizon)
+		return store_due_add(t, kind, ref->mv_data, ref->mv_size, due);
+	if (kind == DUE_EVENT)
+		r->events++;
+	else
+		r->other++;
+	return del_kv(t, db, ref, NULL);
+}
+
+/* The first entry of db: key into kb (size *kl), value into vb.  0/1/-1 */
+static int
+first_entry(struct store_txn *t, int db, uint8_t *kb, size_t *kl,
+    uint8_t *vb, size_t *vl)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
+		return store_rc(t, rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	if (rc == 0 && (k.mv_size > STORE_KEYMAX || v.mv_size > STORE_KEYMAX))
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		memcpy(kb, k.mv_data, k.mv_size);
+		*kl = k.mv_size;
+		memcpy(vb, v.mv_data, v.mv_size);
+		*vl = v.mv_size;
+	}
+	mdb_cursor_close(c);
+	return store_rc(t, rc);
+}
+
+static int
+sweep_tokens(struct store_txn *t, int64_t horizon, size_t max, int busy,
+    struct gone *g, struct store_swept *r)
+{
+	uint8_t kb[STORE_KEYMAX], vb[STORE_KEYMAX];
+	size_t kl, vl;
+	MDB_val k = { 0, kb };
+	uint64_t id;
+	int rc;
+
+	while (r->looked < max) {
+		if ((rc = first_entry(t, DB_EXP, kb, &kl, vb, &vl)) != 0)
+			return rc == STORE_NOTFOUND ? 0 : -1;
+		if (kl != 16 || time_get(kb) > horizon)
+			return 0;
+		id = (uint64_t)time_get(kb + 8) ^ ((uint64_t)1 << 63);
+		if ((rc = forget_token(t, id, busy, g, r)) == FORGET_BLOCKED) {
+			r->blocked = 1;
+			return 0;
+		}
+		k.mv_size = kl;
+		if (rc != 0 || del_kv(t, DB_EXP, &k, NULL) == -1)
+			return -1;
+		r->looked++;
+	}
+	r->more = 1;
+	return 0;
+}
+
+static int
+sweep_due(struct store_txn *t, int64_t horizon, size_t max,
+    struct store_swept *r)
+{
+	uint8_t kb[STORE_KEYMAX], vb[STORE_KEYMAX];
+	size_t kl, vl;
+	MDB_val k = { 0, kb }, v = { 0, vb };
+	int rc;
+
+	while (r->looked < max) {
+		if ((rc = first_entry(t, DB_DUE, kb, &kl, vb, &vl)) != 0)
+			return rc == STORE_NOTFOUND ? 0 : -1;
+		if (kl != 9 || time_get(kb) > horizon)
+			return 0;
+		v.mv_size = vl;
+		if (due_one(t, kb[8], &v, horizon, r) == -1)
+			return -1;
+		k.mv_size = kl;
+		v.mv_size = vl;
+		v.mv_data = vb;
+		if (del_kv(t, DB_DUE, &k, &v) == -1)
+			return -1;
+		r->looked++;
+	}
+	r->more = 1;
+	return 0;
+}
+
+int
+store_sweep(struct store_txn *t, int64_t horizon, size_t max,
+    struct store_swept *r)
+{
+	struct gone *g;
+	uint64_t queued;
+	int rc;
+
+	STORE_WRITER(t);
+	memset(r, 0, sizeof(*r));
+	if (store_outbox_count(t, &queued) == -1)
+		return -1;
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return -1;
+	rc = sweep_tokens(t, horizon, max, queued > 0, g, r);
+	free(g);
+	if (rc == 0)
+		rc = sweep_due(t, horizon, max, r);
+	return rc;
+}
+
+int
+store_sweep_oldest(struct store_txn *t, int64_t *exp)
+{
+	uint8_t kb[STORE_KEYMAX], vb[STORE_KEYMAX];
+	size_t kl, vl;
+	int rc;
+
+	if ((rc = first_entry(t, DB_EXP, kb, &kl, vb, &vl)) != 0)
+		return rc;
+	if (kl != 16)
+		return -1;
+	*exp = time_get(kb);
+	return 0;
+}
+
+/* Upgrade: an issued token's exp and lifetime, a placeholder's due. */
+static int
+upgrade_token(struct store_txn *t, uint64_t id, const struct st *st)
+{
+	struct store_token tok;
+
+	if (!(st->flags & ST_ISSUED))
+		return st->eff == STORE_REVOKED ?
+		    store_due_placeholder(t, id, INT64_MIN) : 0;
+	if (store_peek(t, id, &tok) != 0)
+		return -1;
+	if (tok.exp > tok.iat && store_life_note(t, tok.iss,
+	    tok.exp - tok.iat) == -1)
+		return -1;
+	return tok.exp != 0 ? store_exp_add(t, tok.exp, id) : 0;
+}
+
+/* Upgrade: every key of db due now (events: kept from now on). */
+static int
+upgrade_keys(struct store_txn *t, int db, int kind)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int64_t now = (int64_t)time(NULL);
+	uint8_t vb[9];
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
+		return store_rc(t, rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (db == DB_EVENTS && v.mv_size == 0) {
+			memcpy(vb, &now, 8);
+			vb[8] = EV_LIFE_ANY;
+			v.mv_size = sizeof(vb);
+			v.mv_data = vb;
+			if ((rc = mdb_cursor_put(c, &k, &v, MDB_CURRENT)) != 0)
+				break;
+		}
+		if (store_due_add(t, kind, k.mv_data, k.mv_size,
+		    INT64_MIN) == -1) {
+			rc = t->rc ? t->rc : MDB_PANIC;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A database written before the sweep has no DB_EXP nor DB_DUE: fill
+ * them (tokens by exp, the rest due at once, so the first sweep looks
+ * at each and dates it; an event id with no time is kept from the
+ * upgrade on) and mark it done.  Inside store_open()'s transaction;
+ * O(n) once.  An MDB code.
+ */
+int
+store_sweep_upgrade(struct store *s, MDB_txn *txn)
+{
+	struct store_txn t;
+	MDB_val k = { sizeof(sweep_mark) - 1, (void *)(uintptr_t)sweep_mark },
+	    v = { 1, (void *)(uintptr_t)"1" };
+	MDB_cursor *c;
+	struct st st;
+	size_t id;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.txn = txn;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_ST], &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		memcpy(&id, k.mv_data, sizeof(id));
+		if (store_st_load(&st, v.mv_data, v.mv_size) == -1 ||
+		    upgrade_token(&t, id, &st) == -1) {
+			rc = t.rc ? t.rc : MDB_CORRUPTED;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND ||
+	    (rc = upgrade_keys(&t, DB_RULES, DUE_RULE)) != 0 ||
+	    (rc = upgrade_keys(&t, DB_HASHREV, DUE_HASH)) != 0 ||
+	    (rc = upgrade_keys(&t, DB_EVENTS, DUE_EVENT)) != 0)
+		return rc;
+	k.mv_size = sizeof(sweep_mark) - 1;
+	k.mv_data = (void *)(uintptr_t)sweep_mark;
+	v.mv_size = 1;
+	v.mv_data = (void *)(uintptr_t)"1";
+	return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+}

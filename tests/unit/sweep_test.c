@@ -1,0 +1,479 @@
+/*
+ * sweep_test: store_sweep() forgets expired tokens and what outlived
+ * them, and keeps what a late event still needs (store/graph/sweep.c).
+ *
+ * Tokens live from iat to iat + LIFE under one issuer; a sweep to a
+ * horizon h forgets what was due at or before h.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <lmdb.h>
+
+#include "store/graph/store.h"
+#include "tests/unit/fixture.h"
+
+#define ISS	"https://idp.example"
+#define LIFE	600
+
+static struct store	*S;
+static char		 dir[64];
+
+static void
+setup(void)
+{
+	S = fixture_store("sweep_test", (size_t)1 << 30, dir);
+}
+
+static void
+teardown(void)
+{
+	fixture_store_free(&S, dir);
+}
+
+TestSuite(sweep, .init = setup, .fini = teardown, .timeout = 120);
+
+static struct store_txn *
+wr(void)
+{
+	struct store_txn *t;
+
+	cr_assert_eq(store_begin(S, 0, &t), 0);
+	return t;
+}
+
+/* Issue jti at iat (sub, actors), child of subject parent (or NULL). */
+static uint64_t
+mint(struct store_txn *t, const char *jti, int64_t iat, const char *parent,
+    const char *sub, const char *actor)
+{
+	static const char claims[] = "{}";
+	const char *actors[1] = { actor };
+	struct store_token tok;
+	struct store_put_args a;
+	uint64_t id;
+
+	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
+	tok.iss = ISS;
+	tok.jti = jti;
+	if (parent != NULL)
+		cr_assert_eq(store_ref(t, ISS, parent, &tok.parent[0]), 0);
+	tok.sub = sub;
+	tok.client_id = "client";
+	tok.iat = iat;
+	tok.exp = iat + LIFE;
+	tok.claims = claims;
+	tok.claims_len = 2;
+	tok.has_hash = 1;
+	memset(tok.hash, 0, sizeof(tok.hash));
+	snprintf((char *)tok.hash, sizeof(tok.hash), "h-%s", jti);
+	a.tok = &tok;
+	a.actors = actor != NULL ? actors : NULL;
+	a.nactors = actor != NULL;
+	cr_assert_eq(store_put(t, &a, &id), 0, "put %s", jti);
+	return id;
+}
+
+static uint32_t
+cause_at(struct store_txn *t, int64_t time)
+{
+	struct store_cause c = { "ev", "", ISS, "x", 0, time };
+	uint32_t ref;
+
+	cr_assert_eq(store_cause_add(t, &c, &ref), 0);
+	return ref;
+}
+
+/* Sweep to horizon in slices of 8 until nothing more is due. */
+static struct store_swept
+sweep(int64_t horizon)
+{
+	struct store_swept r, sum;
+	struct store_txn *t;
+
+	memset(&sum, 0, sizeof(sum));
+	do {
+		t = wr();
+		cr_assert_eq(store_sweep(t, horizon, 8, &r), 0);
+		cr_assert_leq(r.looked, 8);
+		cr_assert_eq(store_commit(&t), 0);
+		sum.tokens += r.tokens;
+		sum.kept += r.kept;
+		sum.other += r.other;
+		sum.events += r.events;
+		sum.blocked |= r.blocked;
+	} while (r.more);
+	return sum;
+}
+
+/* Status of jti: -1 when the store has forgotten it. */
+static int
+status(const char *jti)
+{
+	struct store_token tok;
+	struct store_txn *t;
+	uint64_t id;
+	int st = -1;
+
+	cr_assert_eq(store_begin(S, 1, &t), 0);
+	if (store_lookup(t, ISS, jti, &id) == 0) {
+		cr_assert_eq(store_get(t, id, &tok), 0);
+		st = tok.issued ? tok.status : 10 + tok.status;
+	}
+	store_abort(&t);
+	return st;
+}
+
+/* Take every entry out of the outbox, as the drain would. */
+static void
+drain(void)
+{
+	struct store_txn *t = wr();
+	const void *data;
+	uint64_t seq;
+	uint8_t kind;
+	size_t len;
+
+	while (store_outbox_next(t, 0, &seq, &kind, &data, &len) == 0)
+		cr_assert_eq(store_outbox_del(t, seq), 0);
+	cr_assert_eq(store_commit(&t), 0);
+}
+
+static int
+count_hash(void *arg, const uint8_t *hash)
+{
+	(void)hash;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static uint64_t
+tokens(void)
+{
+	struct store_stats ss;
+	struct store_txn *t;
+
+	cr_assert_eq(store_begin(S, 1, &t), 0);
+	cr_assert_eq(store_stats(t, &ss), 0);
+	store_abort(&t);
+	return ss.tokens + ss.placeholders;
+}
+
+Test(sweep, forgets_expired_tokens_and_their_indexes)
+{
+	struct store_txn *t = wr();
+	uint8_t h[STORE_HASH_LEN] = "h-b";
+	uint64_t id, n;
+	int i;
+	char jti[16];
+
+	for (i = 0; i < 20; i++) {
+		snprintf(jti, sizeof(jti), "old-%d", i);
+		mint(t, jti, 1000, NULL, "alice", "agent");
+	}
+	mint(t, "a", 1000, NULL, "bob", NULL);
+	mint(t, "b", 1000, "a", "bob", "agent");
+	mint(t, "c", 5000, "b", "bob", NULL);	/* outlives its parents */
+	cr_assert_eq(store_event_mark(t, "e-old", 1000 + LIFE, NULL), 0);
+	cr_assert_eq(store_event_mark(t, "e-new", 5000 + LIFE, NULL), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(tokens(), 23);
+
+	sweep(1000 + LIFE - 1);		/* nothing due yet */
+	cr_assert_eq(tokens(), 23);
+	cr_assert_eq(sweep(1000 + LIFE).tokens, 22);
+	cr_assert_eq(tokens(), 1);
+	cr_assert_eq(status("a"), -1);
+	cr_assert_eq(status("b"), -1);
+	cr_assert_eq(status("c"), STORE_ACTIVE);
+
+	t = wr();
+	cr_assert_eq(store_event_seen(t, "e-old"), 0);
+	cr_assert_eq(store_event_seen(t, "e-new"), 1);
+	cr_assert_eq(store_lookup_hash(t, h, &id), STORE_NOTFOUND);
+	cr_assert_eq(store_lookup_jti(t, "b", &id), STORE_NOTFOUND);
+	/* No index entry left: a rule finds nothing to revoke. */
+	cr_assert_eq(store_rule_add(t, STORE_IDX_ACTOR, ISS, "agent", 9000,
+	    cause_at(t, 9000), &n), 0);
+	cr_assert_eq(n, 0);
+	/* c's parent is gone: recomputing, revoking c still works. */
+	cr_assert_eq(store_lookup(t, ISS, "c", &id), 0);
+	cr_assert_eq(store_set_own(t, id, STORE_DENIED, 1), 0);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "bob", 9000,
+	    cause_at(t, 9000), &n), 0);
+	cr_assert_eq(n, 1);	/* c alone */
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("c"), STORE_REVOKED);
+}
+
+Test(sweep, revoked_token_is_remembered_for_a_late_child)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	id = mint(t, "root", 1000, NULL, "alice", NULL);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1200), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	/* Wait for the outbox: its message may not be out yet. */
+	cr_assert(sweep(1000 + LIFE).blocked);
+	cr_assert_eq(status("root"), STORE_REVOKED);
+	drain();
+
+	cr_assert_eq(sweep(1000 + LIFE).kept, 1);
+	cr_assert_eq(status("root"), 10 + STORE_REVOKED);
+	/* A late child of it (the log lagged) is still born revoked. */
+	t = wr();
+	mint(t, "late", 1100, "root", "alice", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("late"), STORE_REVOKED);
+	/* Kept while its child lives, then while a token could arrive. */
+	drain();
+	sweep(1100 + LIFE);
+	cr_assert_eq(status("root"), 10 + STORE_REVOKED);
+	cr_assert_eq(status("late"), 10 + STORE_REVOKED);
+	sweep(1200 + LIFE);
+	cr_assert_eq(status("root"), -1);
+	cr_assert_eq(status("late"), -1);
+	cr_assert_eq(tokens(), 0);
+}
+
+Test(sweep, rule_outlives_tokens_by_the_longest_lifetime)
+{
+	struct store_txn *t = wr();
+	uint64_t n;
+
+	mint(t, "a", 1000, NULL, "alice", NULL);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "alice", 1500,
+	    cause_at(t, 1500), &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_event_mark(t, "rev", 1500, ISS), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	drain();
+
+	sweep(1500 + LIFE - 1);
+	/* A late token minted before the rule is born revoked. */
+	t = wr();
+	mint(t, "late", 1400, NULL, "alice", NULL);
+	cr_assert_eq(store_event_seen(t, "rev"), 1);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("late"), STORE_REVOKED);
+
+	/* A longer lifetime seen since moves the rule's due later. */
+	t = wr();
+	mint(t, "long", 3000, NULL, "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	t = wr();
+	{
+		struct store_token tok;
+		struct store_put_args a;
+		uint64_t id;
+
+		memset(&tok, 0, sizeof(tok));
+		memset(&a, 0, sizeof(a));
+		tok.iss = ISS;
+		tok.jti = "longer";
+		tok.sub = "carol";
+		tok.iat = 3000;
+		tok.exp = 3000 + 10 * LIFE;
+		a.tok = &tok;
+		cr_assert_eq(store_put(t, &a, &id), 0);
+	}
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1500 + LIFE);
+	t = wr();
+	mint(t, "later", 1450, NULL, "alice", NULL);
+	cr_assert_eq(store_event_seen(t, "rev"), 1);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("later"), STORE_REVOKED);
+
+	sweep(1500 + 10 * LIFE);
+	t = wr();
+	cr_assert_eq(store_event_seen(t, "rev"), 0);
+	mint(t, "too-late", 1450, NULL, "alice", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("too-late"), STORE_ACTIVE);
+}
+
+Test(sweep, remembered_revocations_of_unseen_tokens)
+{
+	struct store_txn *t = wr();
+	uint8_t h[STORE_HASH_LEN] = "h-unseen-hash";
+	uint64_t id, n;
+	int nh = 0;
+
+	mint(t, "x", 1000, NULL, "alice", NULL);	/* lifetime seen */
+	cr_assert_eq(store_ref(t, ISS, "unseen", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1500), &n), 0);
+	cr_assert_eq(store_revoke_hash(t, h, cause_at(t, 1500), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+
+	sweep(1500 + LIFE - 1);
+	cr_assert_eq(status("unseen"), 10 + STORE_REVOKED);
+	t = wr();
+	mint(t, "unseen-hash", 1400, NULL, "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("unseen-hash"), STORE_REVOKED);
+
+	t = wr();
+	cr_assert_eq(store_revoke_hash(t, (uint8_t[STORE_HASH_LEN]){ 1 },
+	    cause_at(t, 1500), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	t = wr();
+	cr_assert_eq(store_hash_revoked_each(t, count_hash, &nh), 0);
+	cr_assert_eq(nh, 1);
+	store_abort(&t);
+	sweep(1500 + LIFE);
+	cr_assert_eq(status("unseen"), -1);
+	t = wr();
+	nh = 0;
+	cr_assert_eq(store_hash_revoked_each(t, count_hash, &nh), 0);
+	cr_assert_eq(nh, 0);
+	store_abort(&t);
+}
+
+Test(sweep, placeholder_parent_goes_with_its_last_child)
+{
+	struct store_txn *t = wr();
+
+	mint(t, "kid1", 1000, "never-issued", "alice", NULL);
+	mint(t, "kid2", 2000, "never-issued", "alice", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(tokens(), 3);
+	sweep(1000 + LIFE);
+	cr_assert_eq(status("never-issued"), 10 + STORE_ACTIVE);
+	cr_assert_eq(status("kid1"), -1);
+	sweep(2000 + LIFE);
+	cr_assert_eq(tokens(), 0);
+}
+
+Test(sweep, database_size_stays_flat_over_rounds)
+{
+	struct store_txn *t;
+	uint64_t bytes, n, first = 0;
+	char jti[32];
+	int round, i;
+
+	for (round = 0; round < 12; round++) {
+		t = wr();
+		for (i = 0; i < 2000; i++) {
+			snprintf(jti, sizeof(jti), "r%d-%d", round, i);
+			mint(t, jti, 1000 + round * LIFE, i % 2 ? NULL :
+			    "never", "alice", "agent");
+			snprintf(jti, sizeof(jti), "ev-r%d-%d", round, i);
+			cr_assert_eq(store_event_mark(t, jti,
+			    1000 + (round + 1) * LIFE, NULL), 0);
+		}
+		cr_assert_eq(store_commit(&t), 0);
+		sweep(1000 + round * LIFE);
+		t = wr();
+		cr_assert_eq(store_usage(t, &bytes, &n), 0);
+		store_abort(&t);
+		cr_assert_leq(n, 2001, "round %d: %llu records", round,
+		    (unsigned long long)n);
+		if (round == 3)
+			first = bytes;
+		if (round > 3)
+			cr_assert_leq(bytes, first + first / 10,
+			    "round %d: %llu bytes, %llu at round 3", round,
+			    (unsigned long long)bytes,
+			    (unsigned long long)first);
+	}
+}
+
+Test(sweep, slices_are_bounded)
+{
+	struct store_txn *t = wr();
+	struct store_swept r;
+	char jti[16];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(jti, sizeof(jti), "t%d", i);
+		mint(t, jti, 1000, NULL, "alice", NULL);
+	}
+	cr_assert_eq(store_commit(&t), 0);
+	t = wr();
+	cr_assert_eq(store_sweep(t, 1000 + LIFE, 30, &r), 0);
+	cr_assert_eq(r.looked, 30);
+	cr_assert_eq(r.tokens, 30);
+	cr_assert(r.more);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(tokens(), 70);
+	t = wr();
+	{
+		int64_t exp;
+
+		cr_assert_eq(store_sweep_oldest(t, &exp), 0);
+		cr_assert_eq(exp, 1000 + LIFE);
+	}
+	store_abort(&t);
+}
+
+/* Empty table name of the environment in dir (raw LMDB). */
+static void
+raw_empty(MDB_env *env, MDB_txn *txn, const char *name)
+{
+	MDB_dbi dbi;
+
+	(void)env;
+	cr_assert_eq(mdb_dbi_open(txn, name, 0, &dbi), 0, "%s", name);
+	cr_assert_eq(mdb_drop(txn, dbi, 0), 0);
+}
+
+/* Make the store in dir look written before the sweep existed. */
+static void
+make_old(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, ev;
+	MDB_cursor *c;
+	MDB_val k = { 6, (void *)(uintptr_t)"\001sweep" }, v;
+
+	store_close(&S);
+	cr_assert_eq(mdb_env_create(&env), 0);
+	cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+	cr_assert_eq(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	raw_empty(env, txn, "exp");
+	raw_empty(env, txn, "due");
+	cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "events", 0, &ev), 0);
+	cr_assert_eq(mdb_cursor_open(txn, ev, &c), 0);
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		v.mv_size = 0;
+		v.mv_data = (void *)(uintptr_t)"";
+		cr_assert_eq(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
+	}
+	mdb_cursor_close(c);
+	cr_assert_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	S = store_open(dir, (size_t)1 << 30, (char[256]){ 0 }, 256);
+	cr_assert_not_null(S);
+}
+
+Test(sweep, older_database_is_upgraded)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	mint(t, "a", 1000, NULL, "alice", NULL);
+	mint(t, "b", 5000, NULL, "alice", NULL);
+	cr_assert_eq(store_ref(t, ISS, "unseen", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1000), &n), 0);
+	cr_assert_eq(store_event_mark(t, "e", 1000, NULL), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	make_old();
+	sweep(1000 + LIFE);
+	cr_assert_eq(status("a"), -1);
+	cr_assert_eq(status("unseen"), -1);
+	cr_assert_eq(status("b"), STORE_ACTIVE);
+	t = wr();
+	cr_assert_eq(store_event_seen(t, "e"), 1);	/* no time: kept */
+	store_abort(&t);
+}
