@@ -109,7 +109,7 @@ actors_size(const char *const *actors, size_t nactors)
 	size_t n = 1, i;
 
 	for (i = 0; i < nactors; i++)
-		n += strnlen(actors[i], 4096) + 1;
+		n += (actors[i] ? strnlen(actors[i], 4096) : 0) + 1;
 	return n;
 }
 
@@ -120,8 +120,9 @@ actors_write(uint8_t *p, const char *const *actors, size_t nactors)
 
 	*p++ = (uint8_t)nactors;
 	for (i = 0; i < nactors; i++) {
-		l = strnlen(actors[i], 4096);
-		memcpy(p, actors[i], l);
+		l = actors[i] ? strnlen(actors[i], 4096) : 0;
+		if (l > 0)
+			memcpy(p, actors[i], l);
 		p[l] = '\0';
 		p += l + 1;
 	}
@@ -284,6 +285,8 @@ store_hash_revoked_take(struct store_txn *t, const uint8_t *hash, struct st *st)
 		st->depth = 0;
 		st->root = 0;
 	}
+	if (store_cause_ref(t, cause, -1) == -1)
+		return -1;
 	return store_rc(t, mdb_del(t->txn, t->s->dbi[DB_HASHREV], &k, NULL));
 }
 
@@ -320,7 +323,7 @@ store_revoke_hash(struct store_txn *t, const uint8_t hash[STORE_HASH_LEN],
 	rc = mdb_put(t->txn, t->s->dbi[DB_HASHREV], &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
 		return 0;
-	if (store_rc(t, rc) != 0)
+	if (store_rc(t, rc) != 0 || store_cause_ref(t, cause, 1) == -1)
 		return -1;
 	return hash_due(t, hash, cause);
 }

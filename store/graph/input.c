@@ -2,7 +2,9 @@
  * store input: what the store keeps of its input beside the graph:
  * applied event ids, consumed offsets, input gaps, revocation causes.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,7 +149,13 @@ store_gap_ack(struct store_txn *t, uint64_t *n)
 	return *n == 0 ? 0 : meta_put_u64(t, &kp, 0);
 }
 
-/* Cause record: time, target kind, then four NUL-terminated strings. */
+/*
+ * Cause record: time, target kind, the reference count (CAUSE_COUNTED
+ * set: counted; clear: written before counts, kept for good), then four
+ * NUL-terminated strings.
+ */
+#define CAUSE_COUNTED	0x80000000u
+#define CAUSE_REFS	12	/* offset of the count */
 int
 store_cause_add(struct store_txn *t, const struct store_cause *c,
     uint32_t *ref)
@@ -169,7 +177,7 @@ store_cause_add(struct store_txn *t, const struct store_cause *c,
 	key = (unsigned int)next;
 	memcpy(buf, &c->time, 8);
 	memcpy(buf + 8, &kind, 4);
-	memset(buf + 12, 0, 4);
+	memcpy(buf + CAUSE_REFS, &(uint32_t){ CAUSE_COUNTED }, 4);
 	for (i = 0; i < 4; i++) {
 		l = strnlen(str[i], 4096);
 		memcpy(buf + n, str[i], l);
@@ -179,7 +187,106 @@ store_cause_add(struct store_txn *t, const struct store_cause *c,
 	v.mv_size = n;
 	v.mv_data = buf;
 	*ref = key;
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_CAUSES], &k, &v, 0)) != 0)
+		return -1;
+	return store_cause_ref(t, key, 0);	/* gone at commit if unused */
+}
+
+/* Note delta references to cause, for store_cause_flush().  0 or -1. */
+int
+store_cause_ref(struct store_txn *t, uint32_t cause, int64_t delta)
+{
+	struct cref *v;
+	size_t i;
+
+	for (i = t->ncref; i > 0; i--)
+		if (t->cref[i - 1].cause == cause) {
+			t->cref[i - 1].delta += delta;
+			return 0;
+		}
+	if (t->ncref == t->capcref) {
+		if ((v = reallocarray(t->cref, t->capcref ? t->capcref * 2 :
+		    16, sizeof(*v))) == NULL)
+			return -1;
+		t->cref = v;
+		t->capcref = t->capcref ? t->capcref * 2 : 16;
+	}
+	t->cref[t->ncref].cause = cause;
+	t->cref[t->ncref++].delta = delta;
+	return 0;
+}
+
+/* Room in p for t's changes, so that the merge after commit can't fail. */
+int
+store_cause_reserve(struct store_txn *p, const struct store_txn *t)
+{
+	struct cref *v;
+	size_t want = p->ncref + t->ncref;
+
+	if (want <= p->capcref)
+		return 0;
+	if ((v = reallocarray(p->cref, want, sizeof(*v))) == NULL)
+		return -1;
+	p->cref = v;
+	p->capcref = want;
+	return 0;
+}
+
+int
+store_cause_merge(struct store_txn *p, const struct store_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncref; i++)
+		if (store_cause_ref(p, t->cref[i].cause, t->cref[i].delta) ==
+		    -1)
+			return -1;
+	return 0;
+}
+
+/* Apply one count change to cause's record: rewrite or forget it. */
+static int
+cause_count(struct store_txn *t, uint32_t cause, int64_t delta)
+{
+	unsigned int key = cause;
+	MDB_val k = { sizeof(key), &key }, v;
+	uint8_t buf[16 + 4 * 4097];
+	uint32_t refs;
+	int64_t n;
+	int rc;
+
+	if ((rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_CAUSES], &k,
+	    &v))) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (v.mv_size < 16 || v.mv_size > sizeof(buf))
+		return -1;
+	memcpy(&refs, (uint8_t *)v.mv_data + CAUSE_REFS, 4);
+	if (!(refs & CAUSE_COUNTED))
+		return 0;
+	n = (int64_t)(refs & ~CAUSE_COUNTED) + delta;
+	if (n <= 0)
+		return store_rc(t, mdb_del(t->txn, t->s->dbi[DB_CAUSES], &k,
+		    NULL));
+	if (delta == 0)
+		return 0;
+	refs = CAUSE_COUNTED | (uint32_t)(n < (int64_t)~CAUSE_COUNTED ? n :
+	    (int64_t)~CAUSE_COUNTED);
+	memcpy(buf, v.mv_data, v.mv_size);
+	memcpy(buf + CAUSE_REFS, &refs, 4);
+	v.mv_data = buf;
 	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_CAUSES], &k, &v, 0));
+}
+
+int
+store_cause_flush(struct store_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncref; i++)
+		if (cause_count(t, t->cref[i].cause, t->cref[i].delta) == -1)
+			return -1;
+	t->ncref = 0;
+	return 0;
 }
 
 int
@@ -209,4 +316,121 @@ store_cause_get(struct store_txn *t, uint32_t ref, struct store_cause *c)
 		p += strnlen(p, end - p) + 1;
 	}
 	return 0;
+}
+
+static const char causes_mark[] = "\001causes";	/* DB_META: counted */
+
+/* Upgrade: count the reference of cause by index into cnt (n slots). */
+static void
+upgrade_count(uint32_t *cnt, uint64_t n, uint32_t cause)
+{
+	if (cause < n && cnt[cause] < ~CAUSE_COUNTED)
+		cnt[cause]++;
+}
+
+/* Upgrade: the references of every status, rule and remembered hash. */
+static int
+upgrade_refs(MDB_txn *txn, struct store *s, uint32_t *cnt, uint64_t n)
+{
+	static const int dbs[3] = { DB_ST, DB_RULES, DB_HASHREV };
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct st st;
+	struct rule rl;
+	uint32_t cause;
+	int i, rc;
+
+	for (i = 0; i < 3; i++) {
+		if ((rc = mdb_cursor_open(txn, s->dbi[dbs[i]], &c)) != 0)
+			return rc;
+		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+			if (i == 0 && store_st_load(&st, v.mv_data,
+			    v.mv_size) == 0 && st.eff == STORE_REVOKED)
+				upgrade_count(cnt, n, st.cause);
+			if (i == 1 && v.mv_size == sizeof(rl)) {
+				memcpy(&rl, v.mv_data, sizeof(rl));
+				upgrade_count(cnt, n, rl.cause);
+			}
+			if (i == 2 && v.mv_size == sizeof(cause)) {
+				memcpy(&cause, v.mv_data, sizeof(cause));
+				upgrade_count(cnt, n, cause);
+			}
+		}
+		mdb_cursor_close(c);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+/* Upgrade: each uncounted cause gets its count, or goes if it has none. */
+static int
+upgrade_causes(MDB_txn *txn, struct store *s, const uint32_t *cnt,
+    uint64_t n)
+{
+	uint8_t buf[16 + 4 * 4097];
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned int key;
+	uint32_t refs;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_CAUSES], &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size < 16 || k.mv_size != sizeof(key))
+			continue;
+		memcpy(&key, k.mv_data, sizeof(key));
+		memcpy(&refs, (uint8_t *)v.mv_data + CAUSE_REFS, 4);
+		if ((refs & CAUSE_COUNTED) || key >= n)
+			continue;
+		if (cnt[key] == 0) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			continue;
+		}
+		if (v.mv_size > sizeof(buf))
+			continue;
+		refs = CAUSE_COUNTED | cnt[key];
+		memcpy(buf, v.mv_data, v.mv_size);
+		memcpy(buf + CAUSE_REFS, &refs, 4);
+		v.mv_data = buf;
+		if ((rc = mdb_cursor_put(c, &k, &v, MDB_CURRENT)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A database written before causes were counted: count the references
+ * of each, and forget those with none.  Inside store_open()'s
+ * transaction; O(n) once, 4 bytes a cause of memory.  An MDB code.
+ */
+int
+store_cause_upgrade(struct store *s, MDB_txn *txn)
+{
+	MDB_val k = { sizeof(causes_mark) - 1, (void *)(uintptr_t)causes_mark },
+	    v, kn = { 10, (void *)(uintptr_t)"next_cause" };
+	uint64_t n = 0;
+	uint32_t *cnt;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_get(txn, s->dbi[DB_META], &kn, &v)) == 0 &&
+	    v.mv_size == sizeof(n))
+		memcpy(&n, v.mv_data, sizeof(n));
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	if (n > UINT32_MAX || (cnt = calloc(n + 1, sizeof(*cnt))) == NULL)
+		return ENOMEM;
+	if ((rc = upgrade_refs(txn, s, cnt, n + 1)) == 0)
+		rc = upgrade_causes(txn, s, cnt, n + 1);
+	free(cnt);
+	if (rc != 0)
+		return rc;
+	v.mv_size = 1;
+	v.mv_data = (void *)(uintptr_t)"1";
+	return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
 }

@@ -94,7 +94,8 @@ open_dbis(struct store *s, char *errbuf, size_t errlen)
 		}
 	}
 	if ((rc = store_idx_upgrade(s, txn)) != 0 ||
-	    (rc = store_sweep_upgrade(s, txn)) != 0) {
+	    (rc = store_sweep_upgrade(s, txn)) != 0 ||
+	    (rc = store_cause_upgrade(s, txn)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -237,6 +238,7 @@ txn_free(struct store_txn *t)
 {
 	store_idvec_free(&t->revoked);
 	store_idvec_free(&t->queue);
+	free(t->cref);
 	free(t);
 }
 
@@ -248,8 +250,9 @@ store_commit(struct store_txn **tp)
 
 	*tp = NULL;
 	assert(t->parent == NULL && !t->child);
-	if (t->revoked.n > 0 && store_outbox_add(t, STORE_OUT_CASCADE,
-	    t->revoked.v, t->revoked.n * sizeof(uint64_t)) == -1) {
+	if ((!t->rdonly && store_cause_flush(t) == -1) ||
+	    (t->revoked.n > 0 && store_outbox_add(t, STORE_OUT_CASCADE,
+	    t->revoked.v, t->revoked.n * sizeof(uint64_t)) == -1)) {
 		mdb_txn_abort(t->txn);
 		txn_free(t);
 		return -1;
@@ -296,7 +299,8 @@ store_sub_commit(struct store_txn **tp)
 	p = t->parent;
 	p->child = 0;
 	/* Room first: once committed, the child's ids must not be lost. */
-	if (store_idvec_reserve(&p->revoked, t->revoked.n) == -1) {
+	if (store_idvec_reserve(&p->revoked, t->revoked.n) == -1 ||
+	    store_cause_reserve(p, t) == -1) {
 		mdb_txn_abort(t->txn);
 		txn_free(t);
 		return -1;
@@ -308,8 +312,9 @@ store_sub_commit(struct store_txn **tp)
 	}
 	for (i = 0; i < t->revoked.n; i++)
 		p->revoked.v[p->revoked.n++] = t->revoked.v[i];
+	rc = store_cause_merge(p, t);
 	txn_free(t);
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 /*

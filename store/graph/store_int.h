@@ -107,6 +107,12 @@ struct store {
 	_Atomic uint64_t work[WORK_N];
 };
 
+/* A change of a cause's reference count, applied at commit (input.c). */
+struct cref {
+	uint32_t	 cause;
+	int64_t		 delta;
+};
+
 struct store_txn {
 	struct store	*s;
 	MDB_txn		*txn;
@@ -117,6 +123,8 @@ struct store_txn {
 	struct idvec	 revoked;	/* issued tokens newly revoked */
 	struct idvec	 queue;		/* scratch for walks */
 	uint64_t	 reads;		/* token records read (store_peek) */
+	struct cref	*cref;		/* cause references taken, dropped */
+	size_t		 ncref, capcref;
 };
 
 /*
@@ -180,6 +188,30 @@ int	store_life_get(struct store_txn *, const char *iss, int64_t *life);
 int	store_life_note(struct store_txn *, const char *iss, int64_t life);
 int	store_ph_due(struct store_txn *, uint64_t id, int64_t *due);
 int	store_sweep_upgrade(struct store *, MDB_txn *);
+/*
+ * input.c: reference counts of causes.  A cause is referenced by each
+ * token or placeholder it revoked (st.cause of a revoked one), each rule
+ * and each remembered hash naming it; cause_ref() notes a change, and
+ * store_commit() applies them (cause_flush()): a cause no longer
+ * referenced is forgotten.  A cause written before the counts existed
+ * is never forgotten.  merge: a nested transaction's into its parent's.
+ */
+int	store_cause_ref(struct store_txn *, uint32_t cause, int64_t delta);
+int	store_cause_flush(struct store_txn *);
+int	store_cause_reserve(struct store_txn *parent, const struct store_txn *);
+int	store_cause_merge(struct store_txn *parent, const struct store_txn *);
+int	store_cause_upgrade(struct store *, MDB_txn *);
+
+/* Kinds of DB_DUE entries (sweep.c), and what each refers to. */
+#define DUE_PH		1	/* revoked or orphaned placeholder: id */
+#define DUE_RULE	2	/* DB_RULES key */
+#define DUE_HASH	3	/* DB_HASHREV key */
+#define DUE_EVENT	4	/* DB_EVENTS key */
+/* How long an applied event id is kept (the mode in its DB_EVENTS value) */
+#define EV_LIFE_NONE	0	/* until its time */
+#define EV_LIFE_ISS	1	/* ... plus its issuer's longest lifetime */
+#define EV_LIFE_ANY	2	/* ... plus any issuer's */
+
 /* a + b, saturated at the ends of int64_t. */
 int64_t	store_time_add(int64_t a, int64_t b);
 /* cycle.c: keep levels for the new edges of id; 1 if they close a cycle. */

@@ -30,17 +30,9 @@
 
 #include "store/graph/store_int.h"
 
-#define DUE_PH		1	/* revoked or orphaned placeholder: id */
-#define DUE_RULE	2	/* DB_RULES key */
-#define DUE_HASH	3	/* DB_HASHREV key */
-#define DUE_EVENT	4	/* DB_EVENTS key */
 
-#define EV_LIFE_NONE	0	/* an event kept until its time */
-#define EV_LIFE_ISS	1	/* ... plus the issuer's longest lifetime */
-#define EV_LIFE_ANY	2	/* ... plus any issuer's */
 
 static const char life_any[] = "\001life";	/* DB_META; + iss: one's */
-static const char sweep_mark[] = "\001sweep";	/* tables built */
 
 /* A time as 8 bytes that sort as the signed value does. */
 static void
@@ -284,6 +276,9 @@ forget_placeholder(struct store_txn *t, uint64_t id)
 	MDB_val k = { 0, kb };
 
 	if (store_peek(t, id, &ph) != 0)
+		return -1;
+	if (ph.status == STORE_REVOKED && store_cause_ref(t, ph.cause,
+	    -1) == -1)
 		return -1;
 	k.mv_size = store_key_make(kb, -1, ph.iss, ph.jti);
 	if (del_kv(t, DB_KEY2ID, &k, NULL) == -1 ||
@@ -531,6 +526,29 @@ thing_due(struct store_txn *t, int kind, MDB_val *ref, int64_t *due)
 	return 0;
 }
 
+/* The rule or hash at ref of db goes: its cause loses a reference. */
+static int
+thing_cause(struct store_txn *t, int db, MDB_val *ref)
+{
+	struct rule rl;
+	uint32_t cause;
+	MDB_val v;
+
+	if (store_rc(t, mdb_get(t->txn, t->s->dbi[db], ref, &v)) != 0)
+		return -1;
+	if (db == DB_RULES) {
+		if (v.mv_size != sizeof(rl))
+			return -1;
+		memcpy(&rl, v.mv_data, sizeof(rl));
+		cause = rl.cause;
+	} else {
+		if (v.mv_size != sizeof(cause))
+			return -1;
+		memcpy(&cause, v.mv_data, sizeof(cause));
+	}
+	return store_cause_ref(t, cause, -1);
+}
+
 /* A placeholder's entry in DB_DUE, due at or before horizon. */
 static int
 due_placeholder(struct store_txn *t, uint64_t id, int64_t horizon,
@@ -581,6 +599,8 @@ due_one(struct store_txn *t, int kind, MDB_val *ref, int64_t horizon,
 		return store_due_add(t, kind, ref->mv_data, ref->mv_size, due);
 	if (kind == DUE_EVENT)
 		r->events++;
+	else if (thing_cause(t, db, ref) == -1)
+		return -1;
 	else
 		r->other++;
 	return del_kv(t, db, ref, NULL);
@@ -701,98 +721,4 @@ store_sweep_oldest(struct store_txn *t, int64_t *exp)
 		return -1;
 	*exp = time_get(kb);
 	return 0;
-}
-
-/* Upgrade: an issued token's exp and lifetime, a placeholder's due. */
-static int
-upgrade_token(struct store_txn *t, uint64_t id, const struct st *st)
-{
-	struct store_token tok;
-
-	if (!(st->flags & ST_ISSUED))
-		return st->eff == STORE_REVOKED ?
-		    store_due_placeholder(t, id, INT64_MIN) : 0;
-	if (store_peek(t, id, &tok) != 0)
-		return -1;
-	if (tok.exp > tok.iat && store_life_note(t, tok.iss,
-	    tok.exp - tok.iat) == -1)
-		return -1;
-	return tok.exp != 0 ? store_exp_add(t, tok.exp, id) : 0;
-}
-
-/* Upgrade: every key of db due now (events: kept from now on). */
-static int
-upgrade_keys(struct store_txn *t, int db, int kind)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int64_t now = (int64_t)time(NULL);
-	uint8_t vb[9];
-	int rc;
-
-	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
-		return store_rc(t, rc);
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		if (db == DB_EVENTS && v.mv_size == 0) {
-			memcpy(vb, &now, 8);
-			vb[8] = EV_LIFE_ANY;
-			v.mv_size = sizeof(vb);
-			v.mv_data = vb;
-			if ((rc = mdb_cursor_put(c, &k, &v, MDB_CURRENT)) != 0)
-				break;
-		}
-		if (store_due_add(t, kind, k.mv_data, k.mv_size,
-		    INT64_MIN) == -1) {
-			rc = t->rc ? t->rc : MDB_PANIC;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/*
- * A database written before the sweep has no DB_EXP nor DB_DUE: fill
- * them (tokens by exp, the rest due at once, so the first sweep looks
- * at each and dates it; an event id with no time is kept from the
- * upgrade on) and mark it done.  Inside store_open()'s transaction;
- * O(n) once.  An MDB code.
- */
-int
-store_sweep_upgrade(struct store *s, MDB_txn *txn)
-{
-	struct store_txn t;
-	MDB_val k = { sizeof(sweep_mark) - 1, (void *)(uintptr_t)sweep_mark },
-	    v = { 1, (void *)(uintptr_t)"1" };
-	MDB_cursor *c;
-	struct st st;
-	size_t id;
-	int rc;
-
-	memset(&t, 0, sizeof(t));
-	t.s = s;
-	t.txn = txn;
-	if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != MDB_NOTFOUND)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_ST], &c)) != 0)
-		return rc;
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		memcpy(&id, k.mv_data, sizeof(id));
-		if (store_st_load(&st, v.mv_data, v.mv_size) == -1 ||
-		    upgrade_token(&t, id, &st) == -1) {
-			rc = t.rc ? t.rc : MDB_CORRUPTED;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND ||
-	    (rc = upgrade_keys(&t, DB_RULES, DUE_RULE)) != 0 ||
-	    (rc = upgrade_keys(&t, DB_HASHREV, DUE_HASH)) != 0 ||
-	    (rc = upgrade_keys(&t, DB_EVENTS, DUE_EVENT)) != 0)
-		return rc;
-	k.mv_size = sizeof(sweep_mark) - 1;
-	k.mv_data = (void *)(uintptr_t)sweep_mark;
-	v.mv_size = 1;
-	v.mv_data = (void *)(uintptr_t)"1";
-	return mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
 }

@@ -211,6 +211,8 @@ cascade_run(struct store_txn *t, uint64_t root, uint32_t cause,
 	t->queue.n = 0;
 	if (count != NULL)
 		*count += c.count;
+	if (rc == 0 && c.count > 0)
+		rc = store_cause_ref(t, cause, (int64_t)c.count);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -237,7 +239,8 @@ store_revoke(struct store_txn *t, uint64_t id, uint32_t cause,
 	st.cause = cause;
 	st.depth = 0;
 	st.root = 0;
-	if (store_st_write(t, id, &st) == -1)
+	if (store_st_write(t, id, &st) == -1 ||
+	    store_cause_ref(t, cause, 1) == -1)
 		return -1;
 	if (!(st.flags & ST_ISSUED) && (store_ph_due(t, id, &due) == -1 ||
 	    store_due_placeholder(t, id, due) == -1))
@@ -314,7 +317,8 @@ recompute(struct store_txn *t, uint64_t id, int *changed)
 	if (st.eff == before)
 		return 0;
 	*changed = 1;
-	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, id) == -1)
+	if (st.eff == STORE_REVOKED && (store_idvec_push(&t->revoked,
+	    id) == -1 || store_cause_ref(t, st.cause, 1) == -1))
 		return -1;
 	return store_st_write(t, id, &st);
 }
@@ -628,6 +632,9 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 		return -1;
 	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, *id) == -1)
 		return -1;
+	if (st.eff == STORE_REVOKED && before != STORE_REVOKED &&
+	    store_cause_ref(t, st.cause, 1) == -1)
+		return -1;
 	if ((st.flags & ST_KIDS) && st.eff != before)
 		return propagate(t, *id);
 	return 0;
@@ -658,7 +665,8 @@ store_set_own(struct store_txn *t, uint64_t id, uint8_t own, uint8_t rule)
 		return -1;
 	if (st.eff == before)
 		return 0;
-	if (st.eff == STORE_REVOKED && store_idvec_push(&t->revoked, id) == -1)
+	if (st.eff == STORE_REVOKED && (store_idvec_push(&t->revoked,
+	    id) == -1 || store_cause_ref(t, st.cause, 1) == -1))
 		return -1;
 	return (st.flags & ST_KIDS) ? propagate(t, id) : 0;
 }
@@ -731,6 +739,9 @@ store_rule_add(struct store_txn *t, int idx, const char *iss,
 	}
 	v.mv_size = sizeof(r);
 	v.mv_data = &r;
+	if ((from != INT64_MIN && store_cause_ref(t, old.cause, -1) == -1) ||
+	    store_cause_ref(t, cause, 1) == -1)
+		return -1;
 	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_RULES], &k, &v, 0)) != 0 ||
 	    store_life_get(t, iss, &life) == -1 ||
 	    store_due_rule(t, kb, k.mv_size, store_time_add(time, life)) == -1)

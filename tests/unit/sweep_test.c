@@ -142,6 +142,8 @@ drain(void)
 	cr_assert_eq(store_commit(&t), 0);
 }
 
+static int	has_cause(uint32_t);
+
 static int
 count_hash(void *arg, const uint8_t *hash)
 {
@@ -451,6 +453,21 @@ make_old(void)
 		cr_assert_eq(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
 	}
 	mdb_cursor_close(c);
+	k.mv_size = 7;
+	k.mv_data = (void *)(uintptr_t)"\001causes";
+	cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
+	cr_assert_eq(mdb_dbi_open(txn, "causes", MDB_INTEGERKEY, &ev), 0);
+	cr_assert_eq(mdb_cursor_open(txn, ev, &c), 0);
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		uint8_t buf[256];
+
+		cr_assert_leq(v.mv_size, sizeof(buf));
+		memcpy(buf, v.mv_data, v.mv_size);
+		memset(buf + 12, 0, 4);		/* no count */
+		v.mv_data = buf;
+		cr_assert_eq(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
+	}
+	mdb_cursor_close(c);
 	cr_assert_eq(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 	S = store_open(dir, (size_t)1 << 30, (char[256]){ 0 }, 256);
@@ -460,20 +477,78 @@ make_old(void)
 Test(sweep, older_database_is_upgraded)
 {
 	struct store_txn *t = wr();
+	uint32_t c1, c2;
 	uint64_t id, n;
 
 	mint(t, "a", 1000, NULL, "alice", NULL);
 	mint(t, "b", 5000, NULL, "alice", NULL);
 	cr_assert_eq(store_ref(t, ISS, "unseen", &id), 0);
-	cr_assert_eq(store_revoke(t, id, cause_at(t, 1000), &n), 0);
+	cr_assert_eq(store_revoke(t, id, c1 = cause_at(t, 1000), &n), 0);
+	cr_assert_eq(store_lookup(t, ISS, "b", &id), 0);
+	cr_assert_eq(store_revoke(t, id, c2 = cause_at(t, 1000), &n), 0);
 	cr_assert_eq(store_event_mark(t, "e", 1000, NULL), 0);
 	cr_assert_eq(store_commit(&t), 0);
 	make_old();
 	sweep(1000 + LIFE);
 	cr_assert_eq(status("a"), -1);
 	cr_assert_eq(status("unseen"), -1);
-	cr_assert_eq(status("b"), STORE_ACTIVE);
+	cr_assert_not(has_cause(c1), "counted at the upgrade, then gone");
+	cr_assert(has_cause(c2));
+	cr_assert_eq(status("b"), STORE_REVOKED);
 	t = wr();
 	cr_assert_eq(store_event_seen(t, "e"), 1);	/* no time: kept */
 	store_abort(&t);
+}
+
+static int
+has_cause(uint32_t ref)
+{
+	struct store_cause c;
+	struct store_txn *t;
+	int rc;
+
+	cr_assert_eq(store_begin(S, 1, &t), 0);
+	rc = store_cause_get(t, ref, &c);
+	store_abort(&t);
+	cr_assert(rc == 0 || rc == STORE_NOTFOUND);
+	return rc == 0;
+}
+
+Test(sweep, causes_go_with_their_last_reference)
+{
+	struct store_txn *t = wr();
+	uint32_t unused, cascade, rule, nested;
+	struct store_txn *sub;
+	uint64_t id, n;
+
+	mint(t, "root", 1000, NULL, "alice", NULL);
+	mint(t, "kid", 1000, "root", "alice", NULL);
+	mint(t, "long", 1000, "root", "bob", NULL);
+	unused = cause_at(t, 1100);
+	cascade = cause_at(t, 1100);
+	cr_assert_eq(store_lookup(t, ISS, "root", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cascade, &n), 0);
+	cr_assert_eq(n, 3);
+	rule = cause_at(t, 1100);
+	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "carol", 1100,
+	    rule, &n), 0);
+	cr_assert_eq(store_sub_begin(t, &sub), 0);
+	nested = cause_at(sub, 1100);
+	cr_assert_eq(store_ref(sub, ISS, "unseen", &id), 0);
+	cr_assert_eq(store_revoke(sub, id, nested, &n), 0);
+	cr_assert_eq(store_sub_commit(&sub), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_not(has_cause(unused), "a cause nothing took is gone");
+	cr_assert(has_cause(cascade));
+	cr_assert(has_cause(rule));
+	cr_assert(has_cause(nested));
+	drain();
+
+	sweep(1000 + LIFE);	/* all three kept as revoked placeholders */
+	cr_assert(has_cause(cascade));
+	sweep(1100 + LIFE);	/* and now past their time, as the rest */
+	cr_assert_not(has_cause(cascade));
+	cr_assert_not(has_cause(rule));
+	cr_assert_not(has_cause(nested));
+	cr_assert_eq(tokens(), 0);
 }
