@@ -102,10 +102,13 @@ soak:
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all $(BUILD)/store-bench
+	@$(MAKE) --no-print-directory all $(BUILD)/store-bench \
+	    $(BUILD)/expiry-bench
 	@scripts/bench.sh $(BUILD)
 
 $(BUILD)/store-bench: $(BUILD)/scripts/store_bench.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+$(BUILD)/expiry-bench: $(BUILD)/scripts/expiry_bench.o $(BUILD)/libstore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
