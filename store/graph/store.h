@@ -407,8 +407,10 @@ int		 store_usage(struct store_txn *, uint64_t *bytes,
  * its retention), in one slice of at most max entries looked at:
  * - an issued token with exp <= horizon: its record, edges, indexes
  *   and claims; a revoked one stays as a revoked placeholder (key and
- *   status: a remembered revocation) so a late child is born revoked;
- *   a revoked one waits while the outbox holds entries (*blocked);
+ *   status: a remembered revocation) so a late child is born revoked,
+ *   and waits while the outbox holds a cascade entry (*blocked); one
+ *   not revoked waits while a token names it as a parent, so that a
+ *   revocation of it still reaches its children;
  * - a revoked placeholder, a rule, a revoked hash no token had: once
  *   the time of the revocation plus the longest lifetime seen for its
  *   issuer (any issuer for a hash) is <= horizon, and, for a
@@ -424,6 +426,7 @@ struct store_swept {
 	uint64_t	 kept;		/* revoked ones kept as placeholders */
 	uint64_t	 other;		/* placeholders, rules, hashes */
 	uint64_t	 events;	/* applied event ids */
+	uint64_t	 waiting;	/* tokens kept for their children */
 	uint64_t	 looked;	/* entries looked at */
 	int		 more;		/* max reached: more may be due */
 	int		 blocked;	/* revoked tokens wait for the outbox */

@@ -29,6 +29,7 @@
 #define ST_ISSUED	0x01
 #define ST_KIDS		0x02
 #define ST_CYCLE	0x04	/* closed a cycle when issued */
+#define ST_SWEPT	0x08	/* a revoked token swept: issued once */
 
 /*
  * The status of a token, copied in and out (no alignment).  depth and

@@ -4,9 +4,10 @@
  * The caller gives a horizon (now minus the retention); the store
  * forgets:
  * - an issued token whose exp is at or before the horizon: its record,
- *   edges, indexes (jti, hash, sub, client_id, actors), claims.  A
- *   revoked one keeps its key and status as a remembered revocation
- *   (below), so that a late child naming it is still born revoked;
+ *   edges, indexes (jti, hash, sub, client_id, actors), claims, once no
+ *   kept token names it as a parent.  A revoked one keeps its key,
+ *   status and children as a remembered revocation (below), so that a
+ *   late child naming it is still born revoked;
  * - a remembered revocation (a revoked placeholder), a sub, client_id
  *   or actor rule, and a revoked hash no token had: once the time they
  *   were revoked plus the longest token lifetime seen for the issuer
@@ -121,14 +122,21 @@ store_life_note(struct store_txn *t, const char *iss, int64_t life)
 	return 0;
 }
 
+/* The DB_EXP key of (exp, id): 16 bytes that sort as the pair does. */
+static void
+store_exp_key(uint8_t kb[16], int64_t exp, uint64_t id)
+{
+	time_put(kb, exp);
+	time_put(kb + 8, (int64_t)(id ^ ((uint64_t)1 << 63)));
+}
+
 int
 store_exp_add(struct store_txn *t, int64_t exp, uint64_t id)
 {
 	uint8_t kb[16];
 	MDB_val k = { sizeof(kb), kb }, v = { 0, kb };
 
-	time_put(kb, exp);
-	time_put(kb + 8, (int64_t)(id ^ ((uint64_t)1 << 63)));
+	store_exp_key(kb, exp, id);
 	return store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EXP], &k, &v, 0));
 }
 
@@ -291,12 +299,15 @@ forget_placeholder(struct store_txn *t, uint64_t id)
 }
 
 /*
- * Parent p lost its child: a placeholder no token names any more is
- * forgotten, or, if revoked, looked at again when it is due.
+ * Parent p lost its child: an issued one kept for its children is due
+ * again at its exp (already passed: this sweep or the next takes it); a
+ * placeholder no token names any more is forgotten, or, if revoked,
+ * looked at again when it is due.
  */
 static int
 release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
 {
+	struct rec rec;
 	struct st st;
 	uint64_t n;
 	int64_t due;
@@ -304,10 +315,16 @@ release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
 
 	if ((rc = store_st_read(t, p, &st)) != 0)
 		return rc == STORE_NOTFOUND ? 0 : -1;
-	if ((st.flags & ST_ISSUED) || store_children_count(t, p, &n) != 0)
-		return (st.flags & ST_ISSUED) ? 0 : -1;
+	if (store_children_count(t, p, &n) != 0)
+		return -1;
 	if (n > 0)
 		return 0;
+	if (st.flags & ST_ISSUED) {	/* kept for its children: now due */
+		if (store_rec_read_head(t, p, &rec) != 0)
+			return -1;
+		r->more = 1;	/* maybe behind this slice's position */
+		return rec.exp != 0 ? store_exp_add(t, rec.exp, p) : 0;
+	}
 	if (st.eff != STORE_REVOKED) {
 		r->other++;
 		return forget_placeholder(t, p);
@@ -402,10 +419,13 @@ unindex(struct store_txn *t, uint64_t id, struct gone *g)
 	return del_kv(t, DB_HASH2ID, &k, NULL);
 }
 
-/* Take id out of its parents' children, and its own children away. */
+/*
+ * Take id out of its parents' children; and its own children away,
+ * unless keep_kids (a remembered revocation waits for them).
+ */
 static int
 unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
-    struct store_swept *r)
+    int keep_kids, struct store_swept *r)
 {
 	const uint64_t *p = g->r.parent;
 	size_t i;
@@ -418,7 +438,7 @@ unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
 		    release_parent(t, p[i], r) == -1)
 			return -1;
 	}
-	if (del_id(t, DB_KIDS, id, NULL) == -1)
+	if (!keep_kids && del_id(t, DB_KIDS, id, NULL) == -1)
 		return -1;
 	return del_id(t, DB_LVL, id, NULL);
 }
@@ -426,7 +446,8 @@ unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
 /*
  * Forget issued token id, expired before the horizon (see the top).
  * FORGET_BLOCKED, and nothing written, for a revoked one while the
- * outbox holds entries (its message may wait there).  Cost: O(log n)
+ * outbox holds cascade entries (its message may wait there).  One not
+ * revoked with children waits for them (release_parent()).  Cost: O(log n)
  * per index entry and parent, plus its children's pages.
  */
 static int
@@ -437,6 +458,7 @@ forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
 	const char *p;
 	struct st st;
 	MDB_val k;
+	uint64_t kids;
 	size_t len;
 	int rc;
 
@@ -446,10 +468,20 @@ forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
 		return 0;
 	if (st.eff == STORE_REVOKED && busy)
 		return FORGET_BLOCKED;
+	if (st.eff != STORE_REVOKED) {
+		/* A parent stays while a child does: a revocation reaches it */
+		if (store_children_count(t, id, &kids) != 0)
+			return -1;
+		if (kids > 0) {
+			r->waiting++;
+			return 0;	/* release_parent() brings it back */
+		}
+	}
 	if (store_rec_read(t, id, &g->r, &p, &len) != 0)
 		return -1;
 	gone_keys(g, p, len);
-	if (unindex(t, id, g) == -1 || unlink_token(t, id, g, r) == -1)
+	if (unindex(t, id, g) == -1 || unlink_token(t, id, g,
+	    st.eff == STORE_REVOKED, r) == -1)
 		return -1;
 	if (st.eff != STORE_REVOKED) {
 		r->tokens++;
@@ -465,7 +497,8 @@ forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
 	memset(&ph, 0, sizeof(ph));
 	ph.iss = g->iss;
 	ph.jti = g->jtis;
-	st.flags &= ~(ST_ISSUED | ST_KIDS | ST_CYCLE);
+	st.flags &= ~(ST_ISSUED | ST_CYCLE);	/* ST_KIDS: its children stay */
+	st.flags |= ST_SWEPT;	/* store_put(): issued already */
 	if (store_rec_write(t, id, &ph, NULL, 0) == -1 ||
 	    store_st_write(t, id, &st) == -1)
 		return -1;
@@ -606,18 +639,21 @@ due_one(struct store_txn *t, int kind, MDB_val *ref, int64_t horizon,
 	return del_kv(t, db, ref, NULL);
 }
 
-/* The first entry of db: key into kb (size *kl), value into vb.  0/1/-1 */
+/*
+ * The first entry of db (at or after key kb of *kl bytes when *kl > 0):
+ * key into kb (size *kl), value into vb.  0, NOTFOUND or -1.
+ */
 static int
 first_entry(struct store_txn *t, int db, uint8_t *kb, size_t *kl,
     uint8_t *vb, size_t *vl)
 {
 	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val k = { *kl, kb }, v;
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
 		return store_rc(t, rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	rc = mdb_cursor_get(c, &k, &v, *kl > 0 ? MDB_SET_RANGE : MDB_FIRST);
 	if (rc == 0 && (k.mv_size > STORE_KEYMAX || v.mv_size > STORE_KEYMAX))
 		rc = MDB_CORRUPTED;
 	if (rc == 0) {
@@ -640,20 +676,22 @@ sweep_tokens(struct store_txn *t, int64_t horizon, size_t max, int busy,
 	uint64_t id;
 	int rc;
 
+	kl = 0;
 	while (r->looked < max) {
 		if ((rc = first_entry(t, DB_EXP, kb, &kl, vb, &vl)) != 0)
 			return rc == STORE_NOTFOUND ? 0 : -1;
 		if (kl != 16 || time_get(kb) > horizon)
 			return 0;
 		id = (uint64_t)time_get(kb + 8) ^ ((uint64_t)1 << 63);
+		r->looked++;
 		if ((rc = forget_token(t, id, busy, g, r)) == FORGET_BLOCKED) {
-			r->blocked = 1;
-			return 0;
+			r->blocked = 1;	/* passed over: the next id on */
+			store_exp_key(kb, time_get(kb), id + 1);
+			continue;
 		}
 		k.mv_size = kl;
 		if (rc != 0 || del_kv(t, DB_EXP, &k, NULL) == -1)
 			return -1;
-		r->looked++;
 	}
 	r->more = 1;
 	return 0;
@@ -669,6 +707,7 @@ sweep_due(struct store_txn *t, int64_t horizon, size_t max,
 	int rc;
 
 	while (r->looked < max) {
+		kl = 0;
 		if ((rc = first_entry(t, DB_DUE, kb, &kl, vb, &vl)) != 0)
 			return rc == STORE_NOTFOUND ? 0 : -1;
 		if (kl != 9 || time_get(kb) > horizon)
@@ -687,21 +726,45 @@ sweep_due(struct store_txn *t, int64_t horizon, size_t max,
 	return 0;
 }
 
+#define OUTBOX_LOOK	256
+
+/*
+ * Does a cascade entry wait in the outbox (its tokens' messages not out
+ * yet)?  1, 0 or -1; past OUTBOX_LOOK entries, say yes.
+ */
+static int
+cascade_waits(struct store_txn *t)
+{
+	const void *data;
+	uint64_t seq = 0;
+	uint8_t kind;
+	size_t len, n;
+	int rc;
+
+	for (n = 0; n < OUTBOX_LOOK; n++) {
+		rc = store_outbox_next(t, seq, &seq, &kind, &data, &len);
+		if (rc != 0)
+			return rc == STORE_NOTFOUND ? 0 : -1;
+		if (kind == STORE_OUT_CASCADE)
+			return 1;
+	}
+	return 1;
+}
+
 int
 store_sweep(struct store_txn *t, int64_t horizon, size_t max,
     struct store_swept *r)
 {
 	struct gone *g;
-	uint64_t queued;
-	int rc;
+	int busy, rc;
 
 	STORE_WRITER(t);
 	memset(r, 0, sizeof(*r));
-	if (store_outbox_count(t, &queued) == -1)
+	if ((busy = cascade_waits(t)) == -1)
 		return -1;
 	if ((g = malloc(sizeof(*g))) == NULL)
 		return -1;
-	rc = sweep_tokens(t, horizon, max, queued > 0, g, r);
+	rc = sweep_tokens(t, horizon, max, busy, g, r);
 	free(g);
 	if (rc == 0)
 		rc = sweep_due(t, horizon, max, r);
@@ -715,6 +778,7 @@ store_sweep_oldest(struct store_txn *t, int64_t *exp)
 	size_t kl, vl;
 	int rc;
 
+	kl = 0;
 	if ((rc = first_entry(t, DB_EXP, kb, &kl, vb, &vl)) != 0)
 		return rc;
 	if (kl != 16)

@@ -15,9 +15,8 @@ upgrade_token(struct store_txn *t, uint64_t id, const struct st *st)
 {
 	struct store_token tok;
 
-	if (!(st->flags & ST_ISSUED))
-		return st->eff == STORE_REVOKED ?
-		    store_due_placeholder(t, id, INT64_MIN) : 0;
+	if (!(st->flags & ST_ISSUED))	/* its due, or no child: gone */
+		return store_due_placeholder(t, id, INT64_MIN);
 	if (store_peek(t, id, &tok) != 0)
 		return -1;
 	if (tok.exp > tok.iat && store_life_note(t, tok.iss,
@@ -33,12 +32,19 @@ upgrade_keys(struct store_txn *t, int db, int kind)
 	MDB_cursor *c;
 	MDB_val k, v;
 	int64_t now = (int64_t)time(NULL);
-	uint8_t vb[9];
+	uint8_t kb[STORE_KEYMAX], vb[9];
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
 		return store_rc(t, rc);
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		/* A copy: a put moves the page k points into. */
+		if (k.mv_size > sizeof(kb)) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(kb, k.mv_data, k.mv_size);
+		k.mv_data = kb;
 		if (db == DB_EVENTS && v.mv_size == 0) {
 			memcpy(vb, &now, 8);
 			vb[8] = EV_LIFE_ANY;

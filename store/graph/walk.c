@@ -598,8 +598,8 @@ store_put(struct store_txn *t, const struct store_put_args *a, uint64_t *id)
 	if (store_ref(t, tok->iss, tok->jti, id) != 0 || store_st_read(t, *id,
 	    &st))
 		return -1;
-	if (st.flags & ST_ISSUED)
-		return STORE_EXISTS;
+	if (st.flags & (ST_ISSUED | ST_SWEPT))
+		return STORE_EXISTS;	/* a swept one too: issued before */
 	before = st.eff;
 	if (tok->own > st.own) {
 		st.own = tok->own;
