@@ -468,8 +468,12 @@ forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
 		return 0;
 	if (st.eff == STORE_REVOKED && busy)
 		return FORGET_BLOCKED;
-	if (st.eff != STORE_REVOKED) {
-		/* A parent stays while a child does: a revocation reaches it */
+	/*
+	 * A parent stays while a child does, so that a revocation of it
+	 * reaches them; but not the token that closed a cycle, whose
+	 * members would else wait for one another for ever.
+	 */
+	if (st.eff != STORE_REVOKED && !(st.flags & ST_CYCLE)) {
 		if (store_children_count(t, id, &kids) != 0)
 			return -1;
 		if (kids > 0) {
@@ -684,7 +688,8 @@ sweep_tokens(struct store_txn *t, int64_t horizon, size_t max, int busy,
 			return 0;
 		id = (uint64_t)time_get(kb + 8) ^ ((uint64_t)1 << 63);
 		r->looked++;
-		if ((rc = forget_token(t, id, busy, g, r)) == FORGET_BLOCKED) {
+		rc = forget_token(t, id, busy, g, r);
+		if (rc == FORGET_BLOCKED) {
 			r->blocked = 1;	/* passed over: the next id on */
 			store_exp_key(kb, time_get(kb), id + 1);
 			continue;

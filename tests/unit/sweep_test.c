@@ -686,3 +686,17 @@ Test(sweep, upgrade_keeps_every_event_id)
 	cr_assert_eq(store_event_seen(t, "event-0299"), 1);
 	store_abort(&t);
 }
+
+/* Tokens on a cycle (a crafted log) do not wait for one another. */
+Test(sweep, expired_cycle_goes)
+{
+	struct store_txn *t = wr();
+
+	mint(t, "b", 1000, "a", "bob", NULL);
+	mint(t, "a", 1000, "b", "bob", NULL);	/* closes the cycle */
+	mint(t, "c", 1000, "a", "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(tokens(), 3);
+	sweep(1000 + LIFE);
+	cr_assert_eq(tokens(), 0);
+}
