@@ -25,6 +25,98 @@ store_event_seen(struct store_txn *t, const char *id)
 	return rc == 0;
 }
 
+static const char life_any[] = "\001life";	/* DB_META; + iss: one's */
+
+static size_t
+life_key(uint8_t *kb, const char *iss)
+{
+	size_t n = sizeof(life_any) - 1, l;
+
+	memcpy(kb, life_any, n);
+	if (iss == NULL)
+		return n;
+	kb[n++] = '\0';
+	l = strnlen(iss, 256);
+	memcpy(kb + n, iss, l);
+	return n + l;
+}
+
+int
+store_life_get(struct store_txn *t, const char *iss, int64_t *life)
+{
+	uint8_t kb[sizeof(life_any) + 257];
+	MDB_val k = { life_key(kb, iss), kb }, v;
+	int rc;
+
+	*life = 0;
+	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], &k, &v));
+	if (rc != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (v.mv_size != sizeof(*life))
+		return -1;
+	memcpy(life, v.mv_data, sizeof(*life));
+	return 0;
+}
+
+/* Raise the longest lifetime of iss, and of any issuer, to life. */
+int
+store_life_note(struct store_txn *t, const char *iss, int64_t life)
+{
+	uint8_t kb[sizeof(life_any) + 257];
+	MDB_val k, v = { sizeof(life), &life };
+	const char *which[2] = { iss, NULL };
+	int64_t cur;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_life_get(t, which[i], &cur) == -1)
+			return -1;
+		if (cur >= life)
+			continue;
+		k.mv_size = life_key(kb, which[i]);
+		k.mv_data = kb;
+		if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v,
+		    0)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The applied event id, kept until until, plus the longest lifetime of
+ * issuer life_iss ("" any issuer's) when life_iss is not NULL.  The
+ * value: until, the mode, the issuer.  O(log n).
+ */
+int
+store_event_mark(struct store_txn *t, const char *id, int64_t until,
+    const char *life_iss)
+{
+	uint8_t kb[STORE_KEYMAX], vb[9 + 256];
+	MDB_val k, v = { 9, vb };
+	int64_t life = 0;
+	size_t l;
+
+	STORE_WRITER(t);
+	k.mv_size = store_key_make(kb, -1, id, NULL);
+	k.mv_data = kb;
+	memcpy(vb, &until, 8);
+	vb[8] = life_iss == NULL ? EV_LIFE_NONE : life_iss[0] == '\0' ?
+	    EV_LIFE_ANY : EV_LIFE_ISS;
+	if (vb[8] == EV_LIFE_ISS) {
+		l = strnlen(life_iss, 256);
+		memcpy(vb + 9, life_iss, l);
+		v.mv_size += l;
+	}
+	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v,
+	    0)) != 0)
+		return -1;
+	if (vb[8] != EV_LIFE_NONE && store_life_get(t, vb[8] == EV_LIFE_ISS ?
+	    life_iss : NULL, &life) == -1)
+		return -1;
+	return store_due_add(t, DUE_EVENT, kb, k.mv_size,
+	    store_time_add(until, life));
+}
+
 static size_t
 offset_key(uint8_t *kb, const char *topic, int32_t partition)
 {

@@ -33,7 +33,6 @@
 
 
 
-static const char life_any[] = "\001life";	/* DB_META; + iss: one's */
 
 /* A time as 8 bytes that sort as the signed value does. */
 static void
@@ -65,61 +64,6 @@ store_time_add(int64_t a, int64_t b)
 	if (b < 0 && a < INT64_MIN - b)
 		return INT64_MIN;
 	return a + b;
-}
-
-static size_t
-life_key(uint8_t *kb, const char *iss)
-{
-	size_t n = sizeof(life_any) - 1, l;
-
-	memcpy(kb, life_any, n);
-	if (iss == NULL)
-		return n;
-	kb[n++] = '\0';
-	l = strnlen(iss, 256);
-	memcpy(kb + n, iss, l);
-	return n + l;
-}
-
-int
-store_life_get(struct store_txn *t, const char *iss, int64_t *life)
-{
-	uint8_t kb[sizeof(life_any) + 257];
-	MDB_val k = { life_key(kb, iss), kb }, v;
-	int rc;
-
-	*life = 0;
-	rc = store_rc(t, mdb_get(t->txn, t->s->dbi[DB_META], &k, &v));
-	if (rc != 0)
-		return rc == STORE_NOTFOUND ? 0 : -1;
-	if (v.mv_size != sizeof(*life))
-		return -1;
-	memcpy(life, v.mv_data, sizeof(*life));
-	return 0;
-}
-
-/* Raise the longest lifetime of iss, and of any issuer, to life. */
-int
-store_life_note(struct store_txn *t, const char *iss, int64_t life)
-{
-	uint8_t kb[sizeof(life_any) + 257];
-	MDB_val k, v = { sizeof(life), &life };
-	const char *which[2] = { iss, NULL };
-	int64_t cur;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (store_life_get(t, which[i], &cur) == -1)
-			return -1;
-		if (cur >= life)
-			continue;
-		k.mv_size = life_key(kb, which[i]);
-		k.mv_data = kb;
-		if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_META], &k, &v,
-		    0)) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* The DB_EXP key of (exp, id): 16 bytes that sort as the pair does. */
@@ -174,41 +118,6 @@ store_due_hash(struct store_txn *t, const uint8_t *hash, int64_t due)
 	return store_due_add(t, DUE_HASH, hash, STORE_HASH_LEN, due);
 }
 
-
-/*
- * The applied event id, kept until until, plus the longest lifetime of
- * issuer life_iss ("" any issuer's) when life_iss is not NULL.  The
- * value: until, the mode, the issuer.  O(log n).
- */
-int
-store_event_mark(struct store_txn *t, const char *id, int64_t until,
-    const char *life_iss)
-{
-	uint8_t kb[STORE_KEYMAX], vb[9 + 256];
-	MDB_val k, v = { 9, vb };
-	int64_t life = 0;
-	size_t l;
-
-	STORE_WRITER(t);
-	k.mv_size = store_key_make(kb, -1, id, NULL);
-	k.mv_data = kb;
-	memcpy(vb, &until, 8);
-	vb[8] = life_iss == NULL ? EV_LIFE_NONE : life_iss[0] == '\0' ?
-	    EV_LIFE_ANY : EV_LIFE_ISS;
-	if (vb[8] == EV_LIFE_ISS) {
-		l = strnlen(life_iss, 256);
-		memcpy(vb + 9, life_iss, l);
-		v.mv_size += l;
-	}
-	if (store_rc(t, mdb_put(t->txn, t->s->dbi[DB_EVENTS], &k, &v,
-	    0)) != 0)
-		return -1;
-	if (vb[8] != EV_LIFE_NONE && store_life_get(t, vb[8] == EV_LIFE_ISS ?
-	    life_iss : NULL, &life) == -1)
-		return -1;
-	return store_due_add(t, DUE_EVENT, kb, k.mv_size,
-	    store_time_add(until, life));
-}
 
 /* The due of an applied event's id from its value; NOTFOUND: never. */
 static int
@@ -317,14 +226,20 @@ release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
 		return rc == STORE_NOTFOUND ? 0 : -1;
 	if (store_children_count(t, p, &n) != 0)
 		return -1;
-	if (n > 0)
-		return 0;
-	if (st.flags & ST_ISSUED) {	/* kept for its children: now due */
+	/*
+	 * An issued one kept for its children is looked at again: when
+	 * the last goes, and, as they may not wait any more, on a cycle
+	 * or once revoked.
+	 */
+	if ((st.flags & ST_ISSUED) && (n == 0 || (st.flags & ST_CYCLE) ||
+	    st.eff == STORE_REVOKED)) {
 		if (store_rec_read_head(t, p, &rec) != 0)
 			return -1;
 		r->more = 1;	/* maybe behind this slice's position */
 		return rec.exp != 0 ? store_exp_add(t, rec.exp, p) : 0;
 	}
+	if (n > 0 || (st.flags & ST_ISSUED))
+		return 0;
 	if (st.eff != STORE_REVOKED) {
 		r->other++;
 		return forget_placeholder(t, p);
@@ -386,6 +301,36 @@ gone_keys(struct gone *g, const char *p, size_t len)
 }
 
 #define FORGET_BLOCKED	2
+#define PASS_MAX	1024	/* revoked tokens passed over in a slice */
+
+struct live {
+	struct store_txn *t;
+	int64_t		 horizon;
+};
+
+/* A child this horizon does not sweep (or unreadable): 1, to stop. */
+static int
+live_one(void *arg, uint64_t kid)
+{
+	struct live *l = arg;
+	struct rec r;
+
+	if (store_rec_read_head(l->t, kid, &r) != 0)
+		return 1;
+	return r.exp == 0 || r.exp > l->horizon;
+}
+
+/*
+ * Has id a child that this horizon does not sweep?  1, 0 or -1.  Cost:
+ * its children read until a live one.
+ */
+static int
+live_kid(struct store_txn *t, uint64_t id, int64_t horizon)
+{
+	struct live l = { t, horizon };
+
+	return store_kids_each(t, id, live_one, &l);
+}
 
 /* Delete the index entries of token id (keys in g): O(log n) each. */
 static int
@@ -438,7 +383,8 @@ unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
 		    release_parent(t, p[i], r) == -1)
 			return -1;
 	}
-	if (!keep_kids && del_id(t, DB_KIDS, id, NULL) == -1)
+	/* kept, a child of itself goes still: it would wait for itself */
+	if (del_id(t, DB_KIDS, id, keep_kids ? &id : NULL) == -1)
 		return -1;
 	return del_id(t, DB_LVL, id, NULL);
 }
@@ -451,8 +397,8 @@ unlink_token(struct store_txn *t, uint64_t id, struct gone *g,
  * per index entry and parent, plus its children's pages.
  */
 static int
-forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
-    struct store_swept *r)
+forget_token(struct store_txn *t, uint64_t id, int64_t horizon, int busy,
+    struct gone *g, struct store_swept *r)
 {
 	struct store_token ph;
 	const char *p;
@@ -470,12 +416,19 @@ forget_token(struct store_txn *t, uint64_t id, int busy, struct gone *g,
 		return FORGET_BLOCKED;
 	/*
 	 * A parent stays while a child does, so that a revocation of it
-	 * reaches them; but not the token that closed a cycle, whose
-	 * members would else wait for one another for ever.
+	 * reaches them; the token that closed a cycle waits only for a
+	 * child that lives on, as the members would else wait for one
+	 * another for ever.
 	 */
-	if (st.eff != STORE_REVOKED && !(st.flags & ST_CYCLE)) {
+	if (st.eff != STORE_REVOKED) {
 		if (store_children_count(t, id, &kids) != 0)
 			return -1;
+		if (kids > 0 && (st.flags & ST_CYCLE) &&
+		    (rc = live_kid(t, id, horizon)) != 1) {
+			if (rc == -1)
+				return -1;
+			kids = 0;	/* only the cycle's, expired too */
+		}
 		if (kids > 0) {
 			r->waiting++;
 			return 0;	/* release_parent() brings it back */
@@ -675,7 +628,7 @@ sweep_tokens(struct store_txn *t, int64_t horizon, size_t max, int busy,
     struct gone *g, struct store_swept *r)
 {
 	uint8_t kb[STORE_KEYMAX], vb[STORE_KEYMAX];
-	size_t kl, vl;
+	size_t kl, vl, passed = 0;
 	MDB_val k = { 0, kb };
 	uint64_t id;
 	int rc;
@@ -687,13 +640,16 @@ sweep_tokens(struct store_txn *t, int64_t horizon, size_t max, int busy,
 		if (kl != 16 || time_get(kb) > horizon)
 			return 0;
 		id = (uint64_t)time_get(kb + 8) ^ ((uint64_t)1 << 63);
-		r->looked++;
-		rc = forget_token(t, id, busy, g, r);
+		rc = forget_token(t, id, horizon, busy, g, r);
 		if (rc == FORGET_BLOCKED) {
-			r->blocked = 1;	/* passed over: the next id on */
+			/* passed over, the next id on; no progress: no more */
+			r->blocked = 1;
+			if (++passed >= PASS_MAX)
+				return 0;
 			store_exp_key(kb, time_get(kb), id + 1);
 			continue;
 		}
+		r->looked++;
 		k.mv_size = kl;
 		if (rc != 0 || del_kv(t, DB_EXP, &k, NULL) == -1)
 			return -1;
@@ -709,6 +665,7 @@ sweep_due(struct store_txn *t, int64_t horizon, size_t max,
 	uint8_t kb[STORE_KEYMAX], vb[STORE_KEYMAX];
 	size_t kl, vl;
 	MDB_val k = { 0, kb }, v = { 0, vb };
+	size_t start = r->looked;
 	int rc;
 
 	while (r->looked < max) {
@@ -727,7 +684,8 @@ sweep_due(struct store_txn *t, int64_t horizon, size_t max,
 			return -1;
 		r->looked++;
 	}
-	r->more = 1;
+	if (r->looked > start)
+		r->more = 1;
 	return 0;
 }
 

@@ -700,3 +700,112 @@ Test(sweep, expired_cycle_goes)
 	sweep(1000 + LIFE);
 	cr_assert_eq(tokens(), 0);
 }
+
+/* Revoked tokens held back end a slice: no spinning, the rest goes. */
+Test(sweep, held_back_slices_end)
+{
+	struct store_txn *t = wr();
+	struct store_swept r;
+	uint64_t id, n;
+	char jti[16];
+	int i, slices = 0;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(jti, sizeof(jti), "rv%d", i);
+		id = mint(t, jti, 1000, NULL, "bob", NULL);
+		cr_assert_eq(store_revoke(t, id, cause_at(t, 1100), &n), 0);
+	}
+	cr_assert_eq(store_event_mark(t, "ev", 1000, NULL), 0);
+	cr_assert_eq(store_commit(&t), 0);	/* the cascades wait */
+	do {
+		t = wr();
+		cr_assert_eq(store_sweep(t, 1000 + LIFE, 4, &r), 0);
+		cr_assert_eq(store_commit(&t), 0);
+	} while (r.more && ++slices < 1000);
+	t = wr();
+	cr_assert_lt(slices, 1000, "more with no progress: a loop");
+	cr_assert_eq(store_event_seen(t, "ev"), 0, "the due ones go too");
+	store_abort(&t);
+}
+
+/* Two tokens each other's parent go, as any expired ones. */
+Test(sweep, cycle_goes_whole)
+{
+	struct store_txn *t = wr();
+	int64_t exp;
+
+	mint(t, "a", 1000, "b", "bob", NULL);
+	mint(t, "b", 1000, "a", "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + 100 * LIFE);
+	t = wr();
+	cr_assert_eq(store_sweep_oldest(t, &exp), STORE_NOTFOUND,
+	    "no DB_EXP entry left: nothing will look again");
+	store_abort(&t);
+	cr_assert_eq(tokens(), 0, "%llu tokens kept forever",
+	    (unsigned long long)tokens());
+}
+
+/* A cycle revoked after one of it waited goes too. */
+Test(sweep, cycle_revoked_after_it_waited_goes)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	mint(t, "a", 1000, "b", "bob", NULL);
+	mint(t, "b", 1000, "a", "bob", NULL);
+	mint(t, "c", 5000, "b", "bob", NULL);	/* so the cycle waits */
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);
+	t = wr();
+	cr_assert_eq(store_lookup(t, ISS, "a", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1700), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	drain();
+	sweep(1000 + 100 * LIFE);
+	cr_assert_eq(tokens(), 0, "a=%d b=%d", status("a"), status("b"));
+}
+
+/* A token naming itself as its parent goes. */
+Test(sweep, own_parent_goes)
+{
+	struct store_txn *t = wr();
+
+	mint(t, "s", 1000, "s", "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + 100 * LIFE);
+	cr_assert_eq(tokens(), 0, "s=%d", status("s"));
+}
+
+/* Revoked and its own parent: its remembered revocation goes. */
+Test(sweep, own_parent_revoked_goes)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	id = mint(t, "s", 1000, "s", "bob", NULL);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1100), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	drain();
+	sweep(1000 + 100 * LIFE);
+	cr_assert_eq(tokens(), 0, "s=%d", status("s"));
+}
+
+/* The token closing a cycle waits for a child living on. */
+Test(sweep, cycle_waits_for_a_live_child)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	mint(t, "b", 1000, "a", "bob", NULL);
+	mint(t, "a", 1000, "b", "bob", NULL);	/* closes the cycle */
+	mint(t, "c", 5000, "a", "bob", NULL);	/* lives on */
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);
+	t = wr();
+	cr_assert_eq(store_ref(t, ISS, "b", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1700), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("c"), STORE_REVOKED, "a=%d b=%d c=%d", status("a"),
+	    status("b"), status("c"));
+}
