@@ -203,23 +203,33 @@ render_sweep_histogram(struct metrics *m, struct evbuffer *out)
 	    load(&m->sweep_sum_us) / 1e6, name, (unsigned long long)cum);
 }
 
+/* n counters from first on, one name, label values vals[]. */
+static void
+render_family(struct metrics *m, struct evbuffer *out, const char *name,
+    const char *help, const char *label, const char *const *vals,
+    int first, int n)
+{
+	int	 i;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
+	    help, name);
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(out, "%s{%s=\"%s\"} %llu\n", name, label,
+		    vals[i], (unsigned long long)load(&m->counter[first + i]));
+}
+
 /* The sweep of --retention (SPEC 6): what it forgot, how long it held. */
 static void
 render_sweep(struct metrics *m, struct evbuffer *out)
 {
-	evbuffer_add_printf(out, "# HELP revokerd_swept_total What the "
-	    "sweep forgot: tokens expired --retention ago; revoked ones "
-	    "kept as remembered revocations; remembered revocations, rules "
-	    "and placeholders past their time; applied event ids.\n"
-	    "# TYPE revokerd_swept_total counter\n"
-	    "revokerd_swept_total{what=\"tokens\"} %llu\n"
-	    "revokerd_swept_total{what=\"revoked_kept\"} %llu\n"
-	    "revokerd_swept_total{what=\"remembered\"} %llu\n"
-	    "revokerd_swept_total{what=\"events\"} %llu\n",
-	    (unsigned long long)load(&m->counter[MET_SWEPT_TOKENS]),
-	    (unsigned long long)load(&m->counter[MET_SWEPT_KEPT]),
-	    (unsigned long long)load(&m->counter[MET_SWEPT_OTHER]),
-	    (unsigned long long)load(&m->counter[MET_SWEPT_EVENTS]));
+	static const char *const what[] = { "tokens", "revoked_kept",
+	    "remembered", "events" };
+
+	render_family(m, out, "revokerd_swept_total", "What the sweep "
+	    "forgot: tokens expired --retention ago; revoked ones kept as "
+	    "remembered revocations; remembered revocations, rules and "
+	    "placeholders past their time; applied event ids.", "what",
+	    what, MET_SWEPT_TOKENS, 4);
 	render_one(out, "revokerd_sweep_slices_total", "counter",
 	    "Sweep write transactions committed.",
 	    load(&m->counter[MET_SWEEP_SLICES]));
@@ -240,6 +250,9 @@ render_sweep(struct metrics *m, struct evbuffer *out)
 static void
 render_counters(struct metrics *m, struct evbuffer *out)
 {
+	static const char *const topics[] = { "revocations", "violations",
+	    "dlq" };
+
 	render_one(out, "revokerd_events_applied_total", "counter",
 	    "Input events applied.", load(&m->counter[MET_APPLIED]));
 	render_one(out, "revokerd_events_duplicate_total", "counter",
@@ -251,15 +264,8 @@ render_counters(struct metrics *m, struct evbuffer *out)
 	render_one(out, "revokerd_tokens_revoked_total", "counter",
 	    "Tokens newly revoked, cascade included.",
 	    load(&m->counter[MET_REVOKED]));
-	evbuffer_add_printf(out, "# HELP revokerd_published_total "
-	    "Messages delivered, by topic.\n"
-	    "# TYPE revokerd_published_total counter\n"
-	    "revokerd_published_total{topic=\"revocations\"} %llu\n"
-	    "revokerd_published_total{topic=\"violations\"} %llu\n"
-	    "revokerd_published_total{topic=\"dlq\"} %llu\n",
-	    (unsigned long long)load(&m->counter[MET_PUB_REVOCATIONS]),
-	    (unsigned long long)load(&m->counter[MET_PUB_VIOLATIONS]),
-	    (unsigned long long)load(&m->counter[MET_PUB_DLQ]));
+	render_family(m, out, "revokerd_published_total", "Messages "
+	    "delivered, by topic.", "topic", topics, MET_PUB_REVOCATIONS, 3);
 	render_one(out, "revokerd_store_failures_total", "counter",
 	    "Batches the store failed to apply (map or disk full, I/O): "
 	    "applying pauses and retries.",

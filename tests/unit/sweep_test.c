@@ -44,16 +44,18 @@ wr(void)
 	return t;
 }
 
-/* Issue jti at iat (sub, actors), child of subject parent (or NULL). */
-static uint64_t
-mint(struct store_txn *t, const char *jti, int64_t iat, const char *parent,
-    const char *sub, const char *actor)
+/*
+ * Issue jti at iat, living life seconds (sub, an actor), child of
+ * subject parent (or NULL): store_put()'s result.
+ */
+static int
+put_life(struct store_txn *t, const char *jti, int64_t iat, int64_t life,
+    const char *parent, const char *sub, const char *actor, uint64_t *id)
 {
 	static const char claims[] = "{}";
 	const char *actors[1] = { actor };
 	struct store_token tok;
 	struct store_put_args a;
-	uint64_t id;
 
 	memset(&tok, 0, sizeof(tok));
 	memset(&a, 0, sizeof(a));
@@ -64,7 +66,7 @@ mint(struct store_txn *t, const char *jti, int64_t iat, const char *parent,
 	tok.sub = sub;
 	tok.client_id = "client";
 	tok.iat = iat;
-	tok.exp = iat + LIFE;
+	tok.exp = iat + life;
 	tok.claims = claims;
 	tok.claims_len = 2;
 	tok.has_hash = 1;
@@ -73,7 +75,18 @@ mint(struct store_txn *t, const char *jti, int64_t iat, const char *parent,
 	a.tok = &tok;
 	a.actors = actor != NULL ? actors : NULL;
 	a.nactors = actor != NULL;
-	cr_assert_eq(store_put(t, &a, &id), 0, "put %s", jti);
+	return store_put(t, &a, id);
+}
+
+/* put_life() of LIFE seconds, which must succeed: the token's id. */
+static uint64_t
+mint(struct store_txn *t, const char *jti, int64_t iat, const char *parent,
+    const char *sub, const char *actor)
+{
+	uint64_t id;
+
+	cr_assert_eq(put_life(t, jti, iat, LIFE, parent, sub, actor, &id), 0,
+	    "put %s", jti);
 	return id;
 }
 
@@ -247,8 +260,6 @@ Test(sweep, parent_waits_for_its_children)
 Test(sweep, swept_token_issued_again_is_refused)
 {
 	struct store_txn *t = wr();
-	struct store_token tok;
-	struct store_put_args a;
 	uint32_t c;
 	uint64_t id, n;
 
@@ -263,16 +274,8 @@ Test(sweep, swept_token_issued_again_is_refused)
 	t = wr();
 	cr_assert_eq(store_rule_add(t, STORE_IDX_SUB, ISS, "alice", 1500,
 	    cause_at(t, 1500), &n), 0);
-	memset(&tok, 0, sizeof(tok));
-	memset(&a, 0, sizeof(a));
-	tok.iss = ISS;
-	tok.jti = "kid";
-	tok.sub = "alice";
-	tok.iat = 1000;
-	tok.exp = 1000 + LIFE;
-	cr_assert_eq(store_ref(t, ISS, "root", &tok.parent[0]), 0);
-	a.tok = &tok;
-	cr_assert_eq(store_put(t, &a, &id), STORE_EXISTS);
+	cr_assert_eq(put_life(t, "kid", 1000, LIFE, "root", "alice", NULL,
+	    &id), STORE_EXISTS);
 	cr_assert_eq(store_commit(&t), 0);
 	cr_assert_eq(status("kid"), 10 + STORE_REVOKED);
 	sweep(1500 + LIFE);
@@ -364,21 +367,8 @@ Test(sweep, rule_outlives_tokens_by_the_longest_lifetime)
 	mint(t, "long", 3000, NULL, "bob", NULL);
 	cr_assert_eq(store_commit(&t), 0);
 	t = wr();
-	{
-		struct store_token tok;
-		struct store_put_args a;
-		uint64_t id;
-
-		memset(&tok, 0, sizeof(tok));
-		memset(&a, 0, sizeof(a));
-		tok.iss = ISS;
-		tok.jti = "longer";
-		tok.sub = "carol";
-		tok.iat = 3000;
-		tok.exp = 3000 + 10 * LIFE;
-		a.tok = &tok;
-		cr_assert_eq(store_put(t, &a, &id), 0);
-	}
+	cr_assert_eq(put_life(t, "longer", 3000, 10 * LIFE, NULL, "carol",
+	    NULL, &(uint64_t){ 0 }), 0);
 	cr_assert_eq(store_commit(&t), 0);
 	sweep(1500 + LIFE);
 	t = wr();
