@@ -303,33 +303,72 @@ gone_keys(struct gone *g, const char *p, size_t len)
 #define FORGET_BLOCKED	2
 #define PASS_MAX	1024	/* revoked tokens passed over in a slice */
 
+#define LIVE_WALK	4096	/* descendants a cycle's closer looks at */
+
 struct live {
 	struct store_txn *t;
 	int64_t		 horizon;
+	int64_t		 first;		/* earliest exp past the horizon */
+	int		 forever;	/* one without exp: always live */
+	struct idset	 seen;
+	struct idvec	 queue;
 };
 
-/* A child this horizon does not sweep (or unreadable): 1, to stop. */
+/* Queue a descendant not seen yet, noting when it expires. */
 static int
 live_one(void *arg, uint64_t kid)
 {
 	struct live *l = arg;
 	struct rec r;
+	int rc;
 
-	if (store_rec_read_head(l->t, kid, &r) != 0)
+	if ((rc = store_idset_add(&l->seen, kid)) != 1)
+		return rc;		/* seen (0), or out of memory */
+	if (l->seen.n > LIVE_WALK) {
+		l->forever = 1;		/* too many to tell: wait */
 		return 1;
-	return r.exp == 0 || r.exp > l->horizon;
+	}
+	if (store_rec_read_head(l->t, kid, &r) != 0 || r.exp == 0) {
+		l->forever = 1;
+		return 1;
+	}
+	if (r.exp > l->horizon && (l->first == 0 || r.exp < l->first))
+		l->first = r.exp;
+	return store_idvec_push(&l->queue, kid);
 }
 
 /*
- * Has id a child that this horizon does not sweep?  1, 0 or -1.  Cost:
- * its children read until a live one.
+ * Must the token id that closed a cycle wait: does a descendant live
+ * past the horizon?  Its cycle's members wait for one another, so it
+ * cannot wait for its children to go as other parents do: it looks at
+ * its descendants (at most LIVE_WALK) and, when one lives on, comes due
+ * again at the earliest such exp (or, for one without exp or past the
+ * bound, when a child goes).  1 wait, 0 go, -1.  Cost: O(LIVE_WALK).
  */
 static int
-live_kid(struct store_txn *t, uint64_t id, int64_t horizon)
+cycle_waits(struct store_txn *t, uint64_t id, int64_t horizon)
 {
-	struct live l = { t, horizon };
+	struct live l;
+	size_t i;
+	int rc = 0;
 
-	return store_kids_each(t, id, live_one, &l);
+	memset(&l, 0, sizeof(l));
+	l.t = t;
+	l.horizon = horizon;
+	if (store_idset_add(&l.seen, id) == -1)
+		return -1;
+	rc = store_kids_each(t, id, live_one, &l);
+	for (i = 0; rc == 0 && i < l.queue.n && !l.forever; i++)
+		rc = store_kids_each(t, l.queue.v[i], live_one, &l);
+	store_idset_free(&l.seen);
+	store_idvec_free(&l.queue);
+	if (rc == -1)
+		return -1;
+	if (l.forever)
+		return 1;
+	if (l.first == 0)
+		return 0;
+	return store_exp_add(t, l.first, id) == 0 ? 1 : -1;
 }
 
 /* Delete the index entries of token id (keys in g): O(log n) each. */
@@ -416,15 +455,14 @@ forget_token(struct store_txn *t, uint64_t id, int64_t horizon, int busy,
 		return FORGET_BLOCKED;
 	/*
 	 * A parent stays while a child does, so that a revocation of it
-	 * reaches them; the token that closed a cycle waits only for a
-	 * child that lives on, as the members would else wait for one
-	 * another for ever.
+	 * reaches them; the token that closed a cycle, while a descendant
+	 * lives on (cycle_waits()).
 	 */
 	if (st.eff != STORE_REVOKED) {
 		if (store_children_count(t, id, &kids) != 0)
 			return -1;
 		if (kids > 0 && (st.flags & ST_CYCLE) &&
-		    (rc = live_kid(t, id, horizon)) != 1) {
+		    (rc = cycle_waits(t, id, horizon)) != 1) {
 			if (rc == -1)
 				return -1;
 			kids = 0;	/* only the cycle's, expired too */

@@ -799,3 +799,286 @@ Test(sweep, cycle_waits_for_a_live_child)
 	cr_assert_eq(status("c"), STORE_REVOKED, "a=%d b=%d c=%d", status("a"),
 	    status("b"), status("c"));
 }
+
+/* A cycle's member has a child living on: revoking the closer reaches it */
+Test(sweep, cycle_mate_child_reached_by_closer_revocation)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	mint(t, "b", 1000, "a", "bob", NULL);
+	mint(t, "a", 1000, "b", "bob", NULL);	/* closes the cycle */
+	mint(t, "c", 5000, "b", "bob", NULL);	/* child of b, lives on */
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);
+	t = wr();
+	cr_assert_eq(store_ref(t, ISS, "a", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1700), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("c"), STORE_REVOKED, "a=%d b=%d c=%d",
+	    status("a"), status("b"), status("c"));
+}
+
+/* The closer's expired child waits for a grandchild living on. */
+Test(sweep, cycle_waits_for_a_live_grandchild)
+{
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	mint(t, "b", 1000, "a", "bob", NULL);
+	mint(t, "a", 1000, "b", "bob", NULL);	/* closes the cycle */
+	mint(t, "d", 1000, "a", "bob", NULL);	/* expired, waits for e */
+	mint(t, "e", 5000, "d", "bob", NULL);	/* lives on */
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);
+	cr_assert_neq(status("d"), -1);
+	t = wr();
+	cr_assert_eq(store_ref(t, ISS, "a", &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, 1700), &n), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	cr_assert_eq(status("e"), STORE_REVOKED, "a=%d d=%d e=%d",
+	    status("a"), status("d"), status("e"));
+}
+
+/* Its own parent, with another child living on: waits, then goes. */
+Test(sweep, own_parent_with_live_child_goes)
+{
+	struct store_txn *t = wr();
+
+	mint(t, "s", 1000, "s", "bob", NULL);
+	mint(t, "k", 5000, "s", "bob", NULL);
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);
+	cr_assert_neq(status("s"), -1);
+	sweep(1000 + 100 * LIFE);
+	cr_assert_eq(tokens(), 0, "s=%d k=%d", status("s"), status("k"));
+}
+
+/* The closer expires first and waits for its mate, which waits for it. */
+Test(sweep, cycle_closer_expiring_first_goes)
+{
+	struct store_txn *t = wr();
+
+	mint(t, "b", 2000, "a", "bob", NULL);	/* lives 1000 longer */
+	mint(t, "a", 1000, "b", "bob", NULL);	/* closes the cycle */
+	cr_assert_eq(store_commit(&t), 0);
+	sweep(1000 + LIFE);	/* a waits: b lives on */
+	sweep(2000 + LIFE);	/* b waits: a is its child */
+	sweep(1000 + 100 * LIFE);
+	cr_assert_eq(tokens(), 0, "a=%d b=%d", status("a"), status("b"));
+}
+
+/*
+ * A property test over random graphs (from a review): FZ_N tokens with
+ * random parents (cycles too) and lifetimes, then, at each step of a
+ * clock, maybe a revocation, a late child, a new own status, a drain,
+ * and a sweep.  After each sweep, revoking any ancestor of a live token
+ * not revoked reaches it; every cascade entry drained names a token
+ * still publishable; at the end nothing is left.
+ */
+#define FZ_N	24
+#define FZ_L	16	/* late children */
+#define FZ_SEEDS 300
+
+struct fz {
+	unsigned	 first;		/* the seed, for messages */
+	unsigned	 seed;
+	int		 par[FZ_N + FZ_L][3];
+	char		 jti[FZ_N + FZ_L][8];
+	int		 n;
+};
+
+static unsigned
+fz_rand(struct fz *f)
+{
+	f->seed = f->seed * 1103515245u + 12345u;
+	return (f->seed >> 16) & 0x7fff;
+}
+
+/* Issue token i at iat with its parents of f->par[i]. */
+static void
+fz_put(struct store_txn *t, struct fz *f, int i, int64_t iat, int64_t life)
+{
+	struct store_token tok;
+	struct store_put_args a;
+	uint64_t id;
+	int k;
+
+	memset(&tok, 0, sizeof(tok));
+	memset(&a, 0, sizeof(a));
+	tok.iss = ISS;
+	tok.jti = f->jti[i];
+	for (k = 0; k < 3; k++)
+		if (f->par[i][k] >= 0)
+			cr_assert_eq(store_ref(t, ISS, f->jti[f->par[i][k]],
+			    &tok.parent[k]), 0);
+	tok.sub = "s";
+	tok.iat = iat;
+	tok.exp = iat + life;
+	a.tok = &tok;
+	a.cycle_allow = fz_rand(f) % 2;
+	cr_assert_eq(store_put(t, &a, &id), 0, "seed %u put %d", f->first, i);
+}
+
+/* Is a an ancestor of x in the graph made? */
+static int
+fz_ancestor(const struct fz *f, int x, int a)
+{
+	int q[FZ_N + FZ_L], seen[FZ_N + FZ_L] = { 0 }, h = 0, n = 0, k, p;
+
+	q[n++] = x;
+	seen[x] = 1;
+	while (h < n)
+		for (k = 0, x = q[h++]; k < 3; k++) {
+			if ((p = f->par[x][k]) < 0 || seen[p])
+				continue;
+			if (p == a)
+				return 1;
+			seen[p] = 1;
+			q[n++] = p;
+		}
+	return 0;
+}
+
+/* Revoking a (then undone) revokes x?  1 or 0. */
+static int
+fz_reaches(struct fz *f, int a, int x, int64_t h)
+{
+	struct store_token tk;
+	struct store_txn *t = wr();
+	uint64_t id, n;
+
+	cr_assert_eq(store_ref(t, ISS, f->jti[a], &id), 0);
+	cr_assert_eq(store_revoke(t, id, cause_at(t, h), &n), 0);
+	cr_assert_eq(store_lookup(t, ISS, f->jti[x], &id), 0);
+	cr_assert_eq(store_get(t, id, &tk), 0);
+	store_abort(&t);
+	return tk.status == STORE_REVOKED;
+}
+
+static void
+fz_check_reach(struct fz *f, int64_t h)
+{
+	struct store_token tk;
+	struct store_txn *t;
+	uint64_t id;
+	int x, a, live;
+
+	for (x = 0; x < FZ_N; x++) {
+		cr_assert_eq(store_begin(S, 1, &t), 0);
+		live = store_lookup(t, ISS, f->jti[x], &id) == 0 &&
+		    store_get(t, id, &tk) == 0 && tk.issued &&
+		    tk.status != STORE_REVOKED && tk.exp > h;
+		store_abort(&t);
+		for (a = 0; live && a < FZ_N + f->n; a++)
+			if (a != x && fz_ancestor(f, x, a))
+				cr_assert(fz_reaches(f, a, x, h), "seed %u at "
+				    "%lld: revoking %s misses %s", f->first,
+				    (long long)h, f->jti[a], f->jti[x]);
+	}
+}
+
+/* Drain, checking each cascade's tokens can still be published. */
+static void
+fz_drain(struct fz *f)
+{
+	struct store_txn *t = wr();
+	struct store_token tk;
+	struct store_cause c;
+	const void *data;
+	uint64_t seq, id;
+	uint8_t kind;
+	size_t len, i;
+
+	while (store_outbox_next(t, 0, &seq, &kind, &data, &len) == 0) {
+		for (i = 0; kind == STORE_OUT_CASCADE && i + 8 <= len; i += 8) {
+			memcpy(&id, (const uint8_t *)data + i, 8);
+			cr_assert(store_peek(t, id, &tk) == 0 && tk.issued &&
+			    tk.status == STORE_REVOKED &&
+			    store_cause_get(t, tk.cause, &c) == 0,
+			    "seed %u: cascade id %llu not publishable",
+			    f->first, (unsigned long long)id);
+		}
+		cr_assert_eq(store_outbox_del(t, seq), 0);
+	}
+	cr_assert_eq(store_commit(&t), 0);
+}
+
+/* One step of the clock at h: the random events, then a sweep. */
+static void
+fz_step(struct fz *f, int64_t h)
+{
+	struct store_token tk;
+	struct store_txn *t = wr();
+	uint64_t id, n;
+	int x, k;
+
+	if (fz_rand(f) % 3 == 0) {
+		x = fz_rand(f) % (FZ_N + f->n);
+		cr_assert_eq(store_ref(t, ISS, f->jti[x], &id), 0);
+		cr_assert_eq(store_revoke(t, id, cause_at(t, h), &n), 0);
+	}
+	if (fz_rand(f) % 3 == 0 && f->n < FZ_L) {
+		x = FZ_N + f->n++;
+		for (k = 0; k < 3; k++)
+			f->par[x][k] = fz_rand(f) % 2 ? -1 :
+			    (int)(fz_rand(f) % x);
+		fz_put(t, f, x, h - 500 + fz_rand(f) % 600,
+		    100 + fz_rand(f) % 1500);
+	}
+	x = fz_rand(f) % (FZ_N + f->n);
+	if (fz_rand(f) % 3 == 0 && store_lookup(t, ISS, f->jti[x], &id) == 0 &&
+	    store_get(t, id, &tk) == 0 && tk.issued)
+		cr_assert_eq(store_set_own(t, id, fz_rand(f) % 3, 7), 0);
+	cr_assert_eq(store_commit(&t), 0);
+	if (fz_rand(f) % 2)
+		fz_drain(f);
+	sweep(h);
+}
+
+static void
+fz_run(unsigned seed)
+{
+	struct fz f;
+	struct store_txn *t;
+	int64_t h, exp;
+	int i, k;
+
+	memset(&f, 0, sizeof(f));
+	f.first = f.seed = seed;
+	for (i = 0; i < FZ_N + FZ_L; i++)
+		snprintf(f.jti[i], sizeof(f.jti[i]), "%c%d", i < FZ_N ? 'j' :
+		    'L', i);
+	t = wr();
+	for (i = 0; i < FZ_N; i++) {
+		for (k = 0; k < 3; k++)
+			f.par[i][k] = fz_rand(&f) % 3 ? -1 :
+			    (int)(fz_rand(&f) % FZ_N);
+		fz_put(t, &f, i, 1000 + fz_rand(&f) % 3000,
+		    100 + fz_rand(&f) % 2000);
+	}
+	cr_assert_eq(store_commit(&t), 0);
+	for (h = 1000; h < 8000; h += 250) {
+		fz_step(&f, h);
+		fz_check_reach(&f, h);
+	}
+	fz_drain(&f);
+	sweep(1000000);
+	t = wr();
+	cr_assert_eq(store_sweep_oldest(t, &exp), STORE_NOTFOUND, "seed %u",
+	    seed);
+	store_abort(&t);
+	cr_assert_eq(tokens(), 0, "seed %u: %llu left", seed,
+	    (unsigned long long)tokens());
+}
+
+Test(sweep, random_graphs_keep_reach_and_end_empty)
+{
+	unsigned s;
+
+	for (s = 1; s <= FZ_SEEDS; s++) {
+		fixture_store_free(&S, dir);
+		S = fixture_store("sweep_test", (size_t)1 << 30, dir);
+		fz_run(s);
+	}
+}
