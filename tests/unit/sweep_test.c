@@ -884,7 +884,7 @@ struct fz {
 	unsigned	 first;		/* the seed, for messages */
 	unsigned	 seed;
 	int		 par[FZ_N + FZ_L][3];
-	char		 jti[FZ_N + FZ_L][8];
+	char		 jti[FZ_N + FZ_L][16];
 	int		 n;
 };
 
