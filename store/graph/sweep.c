@@ -208,6 +208,36 @@ forget_placeholder(struct store_txn *t, uint64_t id)
 }
 
 /*
+ * A placeholder's entry in DB_DUE, due at or before horizon: one no
+ * token names goes, unless revoked and not due yet at horizon (then its
+ * entry moves to its due); one still named waits for release_parent().
+ */
+static int
+due_placeholder(struct store_txn *t, uint64_t id, int64_t horizon,
+    struct store_swept *r)
+{
+	struct st st;
+	uint64_t n;
+	int64_t due;
+	int rc;
+
+	if ((rc = store_st_read(t, id, &st)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	if ((st.flags & ST_ISSUED) || store_children_count(t, id, &n) != 0)
+		return (st.flags & ST_ISSUED) ? 0 : -1;
+	if (n > 0)
+		return 0;	/* release_parent() when the last child goes */
+	if (st.eff == STORE_REVOKED) {
+		if (store_ph_due(t, id, &due) == -1)
+			return -1;
+		if (due > horizon)
+			return store_due_placeholder(t, id, due);
+	}
+	r->other++;
+	return forget_placeholder(t, id);
+}
+
+/*
  * Parent p lost its child: an issued one kept for its children is due
  * again at its exp (already passed: this sweep or the next takes it); a
  * placeholder no token names any more is forgotten, or, if revoked,
@@ -219,7 +249,6 @@ release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
 	struct rec rec;
 	struct st st;
 	uint64_t n;
-	int64_t due;
 	int rc;
 
 	if ((rc = store_st_read(t, p, &st)) != 0)
@@ -240,13 +269,7 @@ release_parent(struct store_txn *t, uint64_t p, struct store_swept *r)
 	}
 	if (n > 0 || (st.flags & ST_ISSUED))
 		return 0;
-	if (st.eff != STORE_REVOKED) {
-		r->other++;
-		return forget_placeholder(t, p);
-	}
-	if (store_ph_due(t, p, &due) == -1)
-		return -1;
-	return store_due_placeholder(t, p, due);
+	return due_placeholder(t, p, INT64_MIN, r);	/* (re)scheduled */
 }
 
 /* What forget_token() deletes, copied out before the first write. */
@@ -518,16 +541,15 @@ rule_iss(const uint8_t *key, size_t len, char iss[257])
  * *db and the key to delete are set for the kinds deleted by key.
  */
 static int
-thing_due(struct store_txn *t, int kind, MDB_val *ref, int64_t *due)
+thing_due(struct store_txn *t, int kind, int db, MDB_val *ref, int64_t *due,
+    uint32_t *cause)
 {
 	struct store_cause c;
 	struct rule rl;
-	uint32_t cause;
 	char iss[257];
 	int64_t life;
 	MDB_val v;
-	int rc, db = kind == DUE_RULE ? DB_RULES : kind == DUE_HASH ?
-	    DB_HASHREV : DB_EVENTS;
+	int rc;
 
 	if ((rc = store_rc(t, mdb_get(t->txn, t->s->dbi[db], ref, &v))) != 0)
 		return rc;
@@ -537,70 +559,22 @@ thing_due(struct store_txn *t, int kind, MDB_val *ref, int64_t *due)
 		if (v.mv_size != sizeof(rl))
 			return -1;
 		memcpy(&rl, v.mv_data, sizeof(rl));
+		*cause = rl.cause;
 		rule_iss(ref->mv_data, ref->mv_size, iss);
 		if (store_life_get(t, iss, &life) == -1)
 			return -1;
 		*due = store_time_add(rl.time, life);
 		return 0;
 	}
-	if (v.mv_size != sizeof(cause))
+	if (v.mv_size != sizeof(*cause))
 		return -1;
-	memcpy(&cause, v.mv_data, sizeof(cause));
+	memcpy(cause, v.mv_data, sizeof(*cause));
 	c.time = 0;
-	if (store_cause_get(t, cause, &c) == -1 ||
+	if (store_cause_get(t, *cause, &c) == -1 ||
 	    store_life_get(t, NULL, &life) == -1)
 		return -1;
 	*due = store_time_add(c.time, life);
 	return 0;
-}
-
-/* The rule or hash at ref of db goes: its cause loses a reference. */
-static int
-thing_cause(struct store_txn *t, int db, MDB_val *ref)
-{
-	struct rule rl;
-	uint32_t cause;
-	MDB_val v;
-
-	if (store_rc(t, mdb_get(t->txn, t->s->dbi[db], ref, &v)) != 0)
-		return -1;
-	if (db == DB_RULES) {
-		if (v.mv_size != sizeof(rl))
-			return -1;
-		memcpy(&rl, v.mv_data, sizeof(rl));
-		cause = rl.cause;
-	} else {
-		if (v.mv_size != sizeof(cause))
-			return -1;
-		memcpy(&cause, v.mv_data, sizeof(cause));
-	}
-	return store_cause_ref(t, cause, -1);
-}
-
-/* A placeholder's entry in DB_DUE, due at or before horizon. */
-static int
-due_placeholder(struct store_txn *t, uint64_t id, int64_t horizon,
-    struct store_swept *r)
-{
-	struct st st;
-	uint64_t n;
-	int64_t due;
-	int rc;
-
-	if ((rc = store_st_read(t, id, &st)) != 0)
-		return rc == STORE_NOTFOUND ? 0 : -1;
-	if ((st.flags & ST_ISSUED) || store_children_count(t, id, &n) != 0)
-		return (st.flags & ST_ISSUED) ? 0 : -1;
-	if (n > 0)
-		return 0;	/* release_parent() when the last child goes */
-	if (st.eff == STORE_REVOKED) {
-		if (store_ph_due(t, id, &due) == -1)
-			return -1;
-		if (due > horizon)
-			return store_due_placeholder(t, id, due);
-	}
-	r->other++;
-	return forget_placeholder(t, id);
 }
 
 /* Look at one entry of DB_DUE: forget its thing, or move the entry. */
@@ -609,6 +583,7 @@ due_one(struct store_txn *t, int kind, MDB_val *ref, int64_t horizon,
     struct store_swept *r)
 {
 	uint64_t id;
+	uint32_t cause = 0;
 	int64_t due;
 	int rc, db = kind == DUE_RULE ? DB_RULES : kind == DUE_HASH ?
 	    DB_HASHREV : DB_EVENTS;
@@ -621,13 +596,13 @@ due_one(struct store_txn *t, int kind, MDB_val *ref, int64_t horizon,
 	}
 	if (kind != DUE_RULE && kind != DUE_HASH && kind != DUE_EVENT)
 		return 0;
-	if ((rc = thing_due(t, kind, ref, &due)) != 0)
+	if ((rc = thing_due(t, kind, db, ref, &due, &cause)) != 0)
 		return rc == STORE_NOTFOUND ? 0 : -1;
 	if (due > horizon)
 		return store_due_add(t, kind, ref->mv_data, ref->mv_size, due);
 	if (kind == DUE_EVENT)
 		r->events++;
-	else if (thing_cause(t, db, ref) == -1)
+	else if (store_cause_ref(t, cause, -1) == -1)	/* rule, hash */
 		return -1;
 	else
 		r->other++;
