@@ -121,6 +121,7 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 		return -1;
 	if (rc == 0 && st.issued) {
 		*reason = event_reason_name(EV_R_DUP_JTI);
+		a->clean = 1;
 		return APPLY_DLQ;
 	}
 	if (ev->tok.has_hash && (rc = store_lookup_hash(txn, ev->tok.hash,
@@ -129,6 +130,7 @@ apply_issued(struct apply *a, struct store_txn *txn, const struct event *ev,
 			return -1;
 		/* the first token keeps the hash */
 		*reason = event_reason_name(EV_R_DUP_HASH);
+		a->clean = 1;
 		return APPLY_DLQ;
 	}
 	if (parent_ids(txn, ev, pid) == -1 ||
@@ -277,9 +279,40 @@ apply_nested(struct apply *a, struct store_txn *txn, const struct event *ev,
 	return rc;
 }
 
-enum apply_result
-apply_message(struct apply *a, struct store_txn *txn,
-    const struct apply_msg *m, const char **reasonp)
+/*
+ * Apply a decoded event straight in the batch's transaction, with no
+ * nested one: the fast path.  An outcome that leaves nothing half
+ * written (applied, duplicate, a dead letter decided before the first
+ * write) is final; any other one may have written part of the event,
+ * and is APPLY_REDO: the caller aborts the batch and applies it again
+ * with apply_nested().
+ */
+static int
+apply_direct(struct apply *a, struct store_txn *txn, const struct event *ev,
+    const char **reason)
+{
+	struct apply_counts before = a->counts;
+	int rc;
+
+	a->clean = 0;
+	rc = apply_event(a, txn, ev, reason);
+	if (rc == APPLY_OK || rc == APPLY_DUPLICATE ||
+	    (rc == APPLY_DLQ && a->clean))
+		return rc;
+	a->counts = before;
+	if (rc == -1 && store_txn_failure(txn) != STORE_FAIL_NONE)
+		return store_result(txn);
+	*reason = NULL;
+	return APPLY_REDO;
+}
+
+/*
+ * One message: decode, apply (nested or direct), dead-letter, offset.
+ * quiet: no log line for a dead letter (logged by an earlier attempt).
+ */
+static int
+apply_one(struct apply *a, struct store_txn *txn, const struct apply_msg *m,
+    const char **reasonp, int nested, int quiet)
 {
 	struct event ev;
 	const char *reason = NULL, *why;
@@ -291,19 +324,22 @@ apply_message(struct apply *a, struct store_txn *txn,
 	if (event_decode(m->payload, m->len, a->cfg.max_event, &ev, &reason,
 	    detail, sizeof(detail)) == -1)
 		rc = APPLY_DLQ;
-	else
+	else if (nested)
 		rc = apply_nested(a, txn, &ev, &reason);
+	else
+		rc = apply_direct(a, txn, &ev, &reason);
 	if (rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE) {
 		if (reason == NULL)
 			reason = "invalid";
 		why = rc == APPLY_UNPROCESSABLE ? a->why : detail;
-		log_event_dead(m, ev.id, reason, why,
-		    rc == APPLY_UNPROCESSABLE);
+		if (!quiet)
+			log_event_dead(m, ev.id, reason, why,
+			    rc == APPLY_UNPROCESSABLE);
 		if (apply_dlq_emit(txn, m, reason, why) == -1)
 			rc = store_result(txn);
 	}
 	event_clear(&ev);
-	if (APPLY_FAILED(rc))
+	if (rc == APPLY_REDO || APPLY_FAILED(rc))
 		return rc;
 	if (m->topic != NULL && store_offset_set(txn, m->topic, m->partition,
 	    m->offset + 1) == -1)
@@ -317,28 +353,75 @@ apply_message(struct apply *a, struct store_txn *txn,
 }
 
 enum apply_result
-apply_batch(struct apply *a, struct store *st, const struct apply_msg *m,
-    size_t n, void (*dead)(void *, const char *), void *arg)
+apply_message(struct apply *a, struct store_txn *txn,
+    const struct apply_msg *m, const char **reasonp)
+{
+	return apply_one(a, txn, m, reasonp, 1, 0);
+}
+
+/*
+ * One attempt at the batch in one transaction: direct (*redo_at < 0 on
+ * entry) or nested.  Dead-letter reasons go to dr[] (when not NULL),
+ * told to dead() only once committed.  A direct attempt that meets an
+ * event needing a rollback of its own returns APPLY_REDO, *redo_at the
+ * index of that message: the messages before it were logged already.
+ */
+static int
+batch_try(struct apply *a, struct store *st, const struct apply_msg *m,
+    size_t n, const char **dr, size_t *ndr, long *redo_at)
 {
 	struct store_txn *txn;
 	const char *reason;
+	long quiet_below = *redo_at;
+	int nested = *redo_at >= 0, rc;
 	size_t i;
-	int rc;
 
+	*ndr = 0;
 	if (store_begin(st, 0, &txn) == -1)
 		return APPLY_STORE_ERROR;
 	for (i = 0; i < n; i++) {
-		rc = apply_message(a, txn, &m[i], &reason);
-		if (APPLY_FAILED(rc)) {
+		rc = apply_one(a, txn, &m[i], &reason, nested,
+		    (long)i < quiet_below);
+		if (rc == APPLY_REDO)
+			*redo_at = (long)i;
+		if (rc == APPLY_REDO || APPLY_FAILED(rc)) {
 			store_abort(&txn);
 			return rc;
 		}
 		if ((rc == APPLY_DLQ || rc == APPLY_UNPROCESSABLE) &&
-		    dead != NULL)
-			dead(arg, reason);
+		    dr != NULL)
+			dr[(*ndr)++] = reason;
 	}
 	if (store_commit(&txn) == -1)
 		return store_failure(st, NULL) == STORE_FAIL_FULL ?
 		    APPLY_STORE_FULL : APPLY_STORE_ERROR;
+	return APPLY_OK;
+}
+
+enum apply_result
+apply_batch(struct apply *a, struct store *st, const struct apply_msg *m,
+    size_t n, void (*dead)(void *, const char *), void *arg)
+{
+	struct apply_counts before = a->counts;
+	const char **dr = NULL;
+	size_t i, ndr;
+	long redo_at = -1;
+	int rc;
+
+	if (dead != NULL && n > 0 && (dr = calloc(n, sizeof(*dr))) == NULL)
+		return APPLY_STORE_ERROR;
+	rc = batch_try(a, st, m, n, dr, &ndr, &redo_at);
+	if (rc == APPLY_REDO) {
+		a->counts = before;
+		rc = batch_try(a, st, m, n, dr, &ndr, &redo_at);
+	}
+	if (rc != APPLY_OK) {
+		a->counts = before;
+		free(dr);
+		return rc;
+	}
+	for (i = 0; i < ndr; i++)
+		dead(arg, dr[i]);
+	free(dr);
 	return APPLY_OK;
 }

@@ -96,12 +96,18 @@ void		 apply_counts(const struct apply *, struct apply_counts *);
 /*
  * The one apply loop, of the daemon and of `revokerctl replay`: apply
  * the n messages in one write transaction of store and commit it (the
- * effects, the offsets and the outbox entries together).  dead (may be
- * NULL) is told the reason of each message dead-lettered.  Returns
- * APPLY_OK, or APPLY_STORE_FULL / APPLY_STORE_ERROR when the store
- * failed: then nothing of the batch is kept (store_failure() says why)
- * and the caller tries the same messages again later, or stops.  Cost:
- * the messages' own work and one commit.
+ * effects, the offsets and the outbox entries together).  Events go
+ * straight into that transaction; when one fails half-way (an event
+ * that must leave nothing, SPEC 6), the batch is rolled back and
+ * applied again with a nested transaction per message, as
+ * apply_message() does, so the outcome is the same either way.  dead
+ * (may be NULL) is told the reason of each message dead-lettered, once
+ * the batch is committed.  Returns APPLY_OK, or APPLY_STORE_FULL /
+ * APPLY_STORE_ERROR when the store failed: then nothing of the batch is
+ * kept (store_failure() says why), the counters are as before, and the
+ * caller tries the same messages again later, or stops.  Cost: the
+ * messages' own work and one commit; twice that, plus a nested
+ * transaction per message, for a batch holding such an event.
  */
 enum apply_result apply_batch(struct apply *, struct store *,
 		    const struct apply_msg *, size_t n,

@@ -16,7 +16,12 @@ struct apply {
 	struct profile_config	 pcfg;
 	struct apply_counts	 counts;
 	char			 why[160];	/* why unprocessable */
+	int			 clean;		/* the DLQ came before any
+						   write (apply_direct) */
 };
+
+/* apply_direct(): roll the batch back, apply it again nested. */
+#define APPLY_REDO	(-2)
 
 /* A stored parent as the profile sees it; json owns tok's strings. */
 struct pview {

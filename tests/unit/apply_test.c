@@ -541,6 +541,124 @@ Test(apply, unprocessable_event_dead_lettered_whole)
 	apply_free(&a);
 }
 
+/* apply_batch()'s dead-letter callback: the reasons it was told. */
+struct deads {
+	int		 n;
+	const char	*reason[8];
+};
+
+static void
+count_dead(void *arg, const char *reason)
+{
+	struct deads *d = arg;
+
+	if (d->n < 8)
+		d->reason[d->n] = reason;
+	d->n++;
+}
+
+static void
+batch_msgs(const char *const *ev, size_t n, struct apply_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].topic = "token-events";
+		m[i].offset = (int64_t)i;
+		m[i].payload = ev[i];
+		m[i].len = strlen(ev[i]);
+	}
+}
+
+/*
+ * apply_batch() applies events straight in its transaction and, when one
+ * fails half-way, rolls back and applies the batch again nested: the
+ * outcome is that of apply_message() one by one, and each dead letter is
+ * told once.
+ */
+Test(apply, batch_with_a_half_failed_event_is_applied_whole)
+{
+	const char *ev[] = {
+	    TOK("b1", "t-first", "client_credentials", "\"sub\":\"app\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000", ""),
+	    TOK("b2", "t-first", "client_credentials", "\"sub\":\"app\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000", ""),
+	    TOK("b3", "t-kid", XCH, "\"sub\":\"u\",\"client_id\":\"app\","
+	    "\"aud\":\"x\",\"iat\":1100,\"exp\":2000",
+	    "\"subject\":\"t-broken\",\"actor\":\"t-never-seen\""),
+	    "{not an event",
+	    TOK("b5", "t-last", "client_credentials", "\"sub\":\"app\","
+	    "\"client_id\":\"app\",\"iat\":1100,\"exp\":9000", "") };
+	struct apply_config ac = { PROFILE_ENFORCE, 8, 0, 0 };
+	struct apply *a = apply_new(&ac);
+	struct apply_msg m[5];
+	struct store_txn *txn;
+	struct apply_counts c;
+	struct deads d = { 0, { NULL } };
+	int64_t next;
+
+	put_broken_parent("t-broken");
+	batch_msgs(ev, 5, m);
+	cr_assert_eq(apply_batch(a, st, m, 5, count_dead, &d), APPLY_OK);
+	cr_expect_eq(status_of("t-first"), STORE_ACTIVE);
+	cr_expect_eq(status_of("t-kid"), -1, "nothing of the event kept");
+	cr_expect(!known("t-never-seen"), "its placeholder was kept");
+	cr_expect_eq(status_of("t-last"), STORE_ACTIVE);
+	cr_expect_eq(outbox_has(OUT_DLQ, NULL), 3);
+	cr_expect_eq(outbox_has(OUT_DLQ, "\"error\":\"unprocessable\""), 1);
+	cr_assert_eq(d.n, 3, "dead letters told %d times", d.n);
+	cr_expect_str_eq(d.reason[0], "duplicate_jti");
+	cr_expect_str_eq(d.reason[1], "unprocessable");
+	apply_counts(a, &c);
+	cr_expect_eq(c.applied, 2);
+	cr_expect_eq(c.dead, 3);
+	cr_assert_eq(store_begin(st, 1, &txn), 0);
+	cr_expect_eq(store_offset_get(txn, "token-events", 0, &next), 0);
+	cr_expect_eq(next, 5, "every offset recorded");
+	store_abort(&txn);
+	apply_free(&a);
+}
+
+/*
+ * A batch the store cannot hold leaves nothing: not its effects, not its
+ * counts, and no dead letter is told of, as none was committed.
+ */
+Test(apply, failed_batch_counts_and_tells_nothing)
+{
+	static char evs[3000][300];
+	const char *ev[3000];
+	struct apply_msg m[3000];
+	struct apply_config ac = { PROFILE_ENFORCE, 8, 0, 0 };
+	struct apply *a = apply_new(&ac);
+	struct apply_counts c;
+	struct deads d = { 0, { NULL } };
+	int i;
+
+	fixture_store_free(&st, dir);
+	st = fixture_store("apply_test", 256 << 10, dir);
+	for (i = 0; i < 3000; i++) {
+		if (i == 1)
+			snprintf(evs[i], sizeof(evs[i]), "{bad %d", i);
+		else
+			snprintf(evs[i], sizeof(evs[i]), TOK("f%d", "t-%d",
+			    "client_credentials", "\"sub\":\"app\","
+			    "\"client_id\":\"app\",\"iat\":1100,"
+			    "\"exp\":9000", ""), i, i);
+		ev[i] = evs[i];
+	}
+	batch_msgs(ev, 3000, m);
+	cr_assert_eq(apply_batch(a, st, m, 3000, count_dead, &d),
+	    APPLY_STORE_FULL);
+	cr_expect_eq(d.n, 0, "told of %d dead letters never committed", d.n);
+	apply_counts(a, &c);
+	cr_expect_eq(c.applied, 0, "%llu counted",
+	    (unsigned long long)c.applied);
+	cr_expect_eq(c.dead, 0);
+	cr_expect_eq(status_of("t-0"), -1);
+	apply_free(&a);
+}
+
 /*
  * A full map is the store's failure, not the event's: the result says
  * so (the caller pauses and retries), and no dead letter is written.
