@@ -1,11 +1,16 @@
 /*
  * publish: outbox entries to output messages.  See publish.h.
  *
- * Revocation messages are rendered with jansson from what the store
- * holds; a stored string that is not valid UTF-8 (the decoder never
- * lets one in, but the store does not check) is rendered with U+FFFD
- * in place of each bad byte, so every message is valid JSON.
+ * Revocation messages are written straight into a buffer, byte for
+ * byte as jansson's compact rendering of them (render_fast(); the tests
+ * hold it to that); one that would not fit MSG_MAX goes through jansson
+ * and fit(), which cuts it.  A stored string that is not valid UTF-8
+ * (the decoder never lets one in, but the store does not check) is
+ * rendered with U+FFFD in place of each bad byte, so every message is
+ * valid JSON.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +42,16 @@ static const char *const target_keys[STORE_NIDX] = {
 	"sub", "client_id", "actor"
 };
 
+static EVP_MD		*sha256;
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetched once: an implicit fetch per digest costs a lookup each time. */
+static void
+sha256_fetch(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 /* Lowercase hex SHA-256 of the parts, each but the last NUL-ended. */
 static void
 hex_id(const char *const *part, size_t n, char out[65])
@@ -48,9 +63,11 @@ hex_id(const char *const *part, size_t n, char out[65])
 	size_t			 k;
 	int			 ok;
 
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256 == NULL)
+		fatalx("publish: no SHA-256");
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		fatalx("publish: out of memory");
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	ok = EVP_DigestInit_ex2(ctx, sha256, NULL) == 1;
 	for (k = 0; ok && k < n; k++)
 		ok = EVP_DigestUpdate(ctx, part[k], strlen(part[k]) +
 		    (k + 1 < n)) == 1;
@@ -109,6 +126,92 @@ jstr(const char *s)
 	j = json_string(fix);
 	free(fix);
 	return j;
+}
+
+/*
+ * A bounded output buffer: whatever does not fit sets full, and the
+ * message goes the slow way.
+ */
+struct jout {
+	char	*p;
+	size_t	 len, cap;
+	int	 full;
+};
+
+static void
+jo_raw(struct jout *j, const char *s, size_t n)
+{
+	if (j->full || n > j->cap - j->len) {
+		j->full = 1;
+		return;
+	}
+	memcpy(j->p + j->len, s, n);
+	j->len += n;
+}
+
+#define jo_lit(j, s)	jo_raw((j), (s), sizeof(s) - 1)
+
+static void
+jo_int(struct jout *j, long long v)
+{
+	char	b[24];
+	int	n;
+
+	n = snprintf(b, sizeof(b), "%lld", v);
+	jo_raw(j, b, (size_t)n);
+}
+
+/*
+ * s as a JSON string, escaped as jansson's dump does (", \ and control
+ * characters; \b \f \n \r \t by name, others as \u00XX), each byte of a
+ * bad UTF-8 sequence as U+FFFD (jstr()).  O(strlen(s)).
+ */
+static void
+jo_str(struct jout *j, const char *s)
+{
+	static const char	 hx[] = "0123456789ABCDEF";
+	const char		*p, *run;
+	char			 e[6];
+	size_t			 n;
+	unsigned char		 c;
+
+	jo_lit(j, "\"");
+	for (p = run = s; *p != '\0'; p += n) {
+		c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			n = 1;
+			continue;
+		}
+		if (c >= 0x80 && (n = utf8_seq(p)) > 0)
+			continue;
+		jo_raw(j, run, (size_t)(p - run));
+		n = 1;
+		if (c >= 0x80)
+			jo_lit(j, "\xef\xbf\xbd");
+		else if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			jo_raw(j, e, 2);
+		} else if (c == '\b')
+			jo_lit(j, "\\b");
+		else if (c == '\f')
+			jo_lit(j, "\\f");
+		else if (c == '\n')
+			jo_lit(j, "\\n");
+		else if (c == '\r')
+			jo_lit(j, "\\r");
+		else if (c == '\t')
+			jo_lit(j, "\\t");
+		else {
+			memcpy(e, "\\u00", 4);
+			e[4] = hx[c >> 4];
+			e[5] = hx[c & 15];
+			jo_raw(j, e, 6);
+		}
+		run = p + 1;
+	}
+	jo_raw(j, run, (size_t)(p - run));
+	jo_lit(j, "\"");
 }
 
 /* The "cause" object of a revocation message; NULL on out of memory. */
@@ -439,6 +542,103 @@ publish_late(struct store_txn *txn, const struct store_token *tok,
 	return rc;
 }
 
+/* ,"depth":..,"path":[..] as add_path() makes them. */
+static void
+jo_path(struct jout *j, const char *const *near, size_t n, const char *root)
+{
+	size_t	i, keep;
+
+	jo_lit(j, ",\"depth\":");
+	jo_int(j, (long long)n - 1);
+	jo_lit(j, ",\"path\":[");
+	keep = n < PATH_KEEP ? n : PATH_KEEP;
+	if (n > keep) {
+		jo_str(j, root);
+		jo_lit(j, ",");
+	}
+	for (i = keep; i > 0; i--) {
+		jo_str(j, near[i - 1]);
+		if (i > 1)
+			jo_lit(j, ",");
+	}
+	jo_lit(j, "]");
+	if (n > PATH_KEEP + 1)
+		jo_lit(j, ",\"path_truncated\":true");
+}
+
+/* s is valid UTF-8 (jstr() keeps it as it is). */
+static int
+utf8_valid(const char *s)
+{
+	size_t	n;
+
+	for (; *s != '\0'; s += n)
+		if ((n = utf8_seq(s)) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The revocation message of tok by cause c into out[0..cap), as
+ * revocation_json(), add_path() and json_dumps() would render it.
+ * Returns its length; 0 when it does not fit (or a string is missing):
+ * the caller takes the jansson path, which cuts it; -1 on error.
+ * Cost: path_up() and O(message) bytes written, no allocation.
+ */
+static long
+render_fast(struct store_txn *txn, const struct store_token *tok,
+    const struct store_cause *c, char *out, size_t cap)
+{
+	struct jout	 j = { out, 0, cap, 0 };
+	const char	*near[PATH_KEEP], *root, *key = NULL;
+	char		 id[65];
+	size_t		 n;
+
+	if (tok->iss == NULL || tok->jti == NULL || tok->sub == NULL ||
+	    tok->client_id == NULL || c->event_id == NULL ||
+	    c->reason == NULL || !utf8_valid(tok->jti))
+		return 0;	/* the key must be the jti as rendered */
+	if (c->target_kind == STORE_TGT_JTI)
+		key = "jti";
+	else if (c->target_kind == STORE_TGT_HASH)
+		key = "hash";
+	else if (c->target_kind >= 0 && c->target_kind < STORE_NIDX)
+		key = target_keys[c->target_kind];
+	if (key != NULL && c->target == NULL)
+		return 0;
+	if (path_up(txn, tok, near, &n, &root) == -1)
+		return -1;
+	publish_revocation_id(c->event_id, tok->iss, tok->jti, id);
+	jo_lit(&j, "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"");
+	jo_raw(&j, id, 64);
+	jo_lit(&j, "\",\"time\":");
+	jo_int(&j, (long long)c->time);
+	jo_lit(&j, ",\"iss\":");
+	jo_str(&j, tok->iss);
+	jo_lit(&j, ",\"jti\":");
+	jo_str(&j, tok->jti);
+	jo_lit(&j, ",\"sub\":");
+	jo_str(&j, tok->sub);
+	jo_lit(&j, ",\"client_id\":");
+	jo_str(&j, tok->client_id);
+	jo_lit(&j, ",\"cause\":{\"event\":");
+	jo_str(&j, c->event_id);
+	if (key != NULL) {
+		jo_lit(&j, ",\"");
+		jo_raw(&j, key, strlen(key));
+		jo_lit(&j, "\":");
+		jo_str(&j, c->target);
+	}
+	if (c->reason[0] != '\0') {
+		jo_lit(&j, ",\"reason\":");
+		jo_str(&j, c->reason);
+	}
+	jo_lit(&j, "}");
+	jo_path(&j, near, n, root);
+	jo_lit(&j, "}");
+	return j.full ? 0 : (long)j.len;
+}
+
 /* Messages for token id: the count emitted (0: skipped), or -1. */
 static int
 publish_token(struct store_txn *txn, uint64_t id,
@@ -447,6 +647,8 @@ publish_token(struct store_txn *txn, uint64_t id,
 	struct store_token	 tok;
 	struct store_cause	 c;
 	json_t			*m;
+	char			 buf[MSG_MAX];
+	long			 len;
 	int			 rc, late;
 
 	if ((rc = store_peek(txn, id, &tok)) == -1)
@@ -463,11 +665,16 @@ publish_token(struct store_txn *txn, uint64_t id,
 		    (unsigned long long)id, tok.cause);
 		return 0;
 	}
-	if ((m = revocation_json(&tok, &c)) == NULL)
+	if ((len = render_fast(txn, &tok, &c, buf, sizeof(buf))) > 0)
+		rc = emit(arg, PUB_REVOCATIONS, tok.jti, strlen(tok.jti), buf,
+		    (size_t)len) == 0 ? 1 : -1;
+	else if (len == -1 || (m = revocation_json(&tok, &c)) == NULL)
 		return -1;
-	rc = add_path(txn, &tok, m) == 0 &&
-	    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
-	json_decref(m);
+	else {
+		rc = add_path(txn, &tok, m) == 0 &&
+		    emit_json(m, PUB_REVOCATIONS, emit, arg) == 0 ? 1 : -1;
+		json_decref(m);
+	}
 	if (rc == -1 || (late = publish_late(txn, &tok, o, emit, arg)) == -1)
 		return -1;
 	return rc + late;

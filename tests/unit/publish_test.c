@@ -14,10 +14,11 @@
 
 #include "consumers/apply/apply.h"
 #include "consumers/publish/publish.h"
+#include "consumers/text/utf8.h"
 #include "store/graph/store.h"
 
 #define ISS	"https://idp.example"
-#define MAXMSG	64
+#define MAXMSG	1024
 
 struct msg {
 	int	 topic;
@@ -903,5 +904,107 @@ Test(publish, fit_keeps_a_whole_path_whole)
 		cr_expect_null(json_object_get(msgs[i].json, "path_truncated"),
 		    "a whole path of %zu hops called truncated",
 		    json_array_size(json_object_get(msgs[i].json, "path")));
+	}
+}
+
+/* A random string of pieces: ASCII, escapes, UTF-8 good and bad. */
+static void
+rnd_str(unsigned *seed, const char *prefix, char *out, size_t cap)
+{
+	static const char *const piece[] = { "a", "Z", "0", "/", "\"", "\\",
+	    "\x01", "\x08", "\x0c", "\n", "\r", "\t", "\x1f", "\x7f",
+	    "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\xc3",
+	    "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82" };
+	size_t n, k, npiece = sizeof(piece) / sizeof(piece[0]);
+
+	snprintf(out, cap, "%s", prefix);
+	n = (size_t)rand_r(seed) % 12;
+	for (k = 0; k < n; k++)
+		strncat(out, piece[(size_t)rand_r(seed) % npiece],
+		    cap - strlen(out) - 1);
+}
+
+/* s with each byte of a bad UTF-8 sequence as U+FFFD. */
+static void
+fffd(const char *s, char *out)
+{
+	size_t n;
+
+	for (; *s != '\0'; s += n) {
+		if ((n = utf8_seq(s)) == 0) {
+			memcpy(out, "\xef\xbf\xbd", 3);
+			out += 3;
+			n = 1;
+		} else {
+			memcpy(out, s, n);
+			out += n;
+		}
+	}
+	*out = '\0';
+}
+
+static void
+rnd_sub(int round, int k, char *out, size_t cap)
+{
+	unsigned seed = (unsigned)(round * 100 + k);
+
+	rnd_str(&seed, "", out, cap);
+}
+
+/*
+ * Revocation messages are written by hand, not by jansson: each must be
+ * byte for byte what jansson renders of the same content (parse it,
+ * dump it compactly in order: the same bytes), valid UTF-8 whatever the
+ * store holds, and keyed by its "jti" as rendered.  Chains of 1 to 20
+ * tokens, so paths are whole and truncated.
+ */
+Test(publish, hand_rendering_is_janssons)
+{
+	char jti[24][64], sub[64], fixed[200], ev[64], reason[64], pre[32];
+	struct store_txn *t;
+	uint64_t id, prev;
+	unsigned seed = 7;
+	size_t i, want = 0;
+	char *again;
+	int round, k, d;
+
+	for (round = 0; round < 40; round++) {
+		d = 1 + rand_r(&seed) % 20;
+		t = begin(0);
+		prev = 0;
+		for (k = 0; k < d; k++) {
+			snprintf(pre, sizeof(pre), "j%d-%d-", round, k);
+			rnd_str(&seed, pre, jti[k], sizeof(jti[k]));
+			rnd_sub(round, k, sub, sizeof(sub));
+			id = put(t, jti[k], sub, k > 0 ? jti[k - 1] : NULL,
+			    NULL, NULL);
+			if (k == 0)
+				prev = id;
+		}
+		commit(&t);
+		snprintf(pre, sizeof(pre), "e%d-", round);
+		rnd_str(&seed, pre, ev, sizeof(ev));
+		rnd_str(&seed, "", reason, sizeof(reason));
+		t = begin(0);
+		cr_assert_eq(store_revoke(t, prev, cause(t, ev, jti[0],
+		    round % 2 ? -1 : STORE_TGT_JTI, reason), NULL), 0);
+		commit(&t);
+		want += (size_t)d;
+	}
+	cr_assert_eq(drain(), (long)want);
+	for (i = 0; i < nmsgs; i++) {
+		cr_assert_not_null(msgs[i].json, "invalid JSON: %s",
+		    msgs[i].val);
+		again = json_dumps(msgs[i].json, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
+		cr_assert_not_null(again);
+		cr_expect_str_eq(msgs[i].val, again);
+		cr_expect_str_eq(msgs[i].key, sget(msgs[i].json, "jti"));
+		free(again);
+		cr_assert_eq(sscanf(sget(msgs[i].json, "jti"), "j%d-%d-",
+		    &round, &k), 2);
+		rnd_sub(round, k, sub, sizeof(sub));
+		fffd(sub, fixed);
+		cr_expect_str_eq(sget(msgs[i].json, "sub"), fixed);
 	}
 }
