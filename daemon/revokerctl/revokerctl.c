@@ -29,7 +29,7 @@ static const char usage[] =
 "\tend now (default topic token-events; consumed offsets are recorded,\n"
 "\tso a daemon started on the database goes on from there).  Every\n"
 "\tmessage goes through the daemon's own apply path, --batch messages\n"
-"\t(default 1000) per write transaction.  --config reads the daemon's\n"
+"\t(default 4096) per write transaction.  --config reads the daemon's\n"
 "\tconfiguration file for these settings; flags override it.  Refuses a\n"
 "\tdatabase that is not empty unless --force.  The outbox entries the\n"
 "\treplay creates (revocations, violations, dead letters to publish)\n"

@@ -79,8 +79,9 @@ static const struct ckey keys[] = {
 	    "DURATION", "how long a token is kept after its exp, and a "
 	    "remembered revocation after the longest lifetime seen "
 	    "(N, Ns, Nm, Nh or Nd)"),
-	NUM("batch", CT_INT, batch, 1, 1000000, "1000", "N",
-	    "input messages applied per LMDB write transaction"),
+	NUM("batch", CT_INT, batch, 1, 1000000, "4096", "N",
+	    "input messages applied per LMDB write transaction (the "
+	    "daemon takes at most 4096)"),
 	NUM("max-event", CT_SIZE, max_event, 256, 16777216, "65536",
 	    "BYTES", "largest input event accepted"),
 	{ "profile", CT_ENUM, OFF(profile), 0, 0, "enforce", profile_words,

@@ -30,7 +30,7 @@
 #include "store/graph/store.h"
 
 #define PUMP_MS		20
-#define BATCHES_PER_WAKE 16
+#define WAKE_MSGS	16384	/* input messages applied per wake-up */
 #define RETRY_MIN_MS	100	/* first retry after a store failure */
 #define RETRY_MAX_MS	30000	/* backoff doubles up to this */
 
@@ -258,13 +258,12 @@ on_input(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timeval now = { 0, 0 };
 	struct daemon *d = arg;
-	long n = 0;
-	int i;
+	long n = 0, total = 0;
 
 	(void)fd;
 	(void)what;
 	kafka_in_ack(d->in);
-	for (i = 0; i < BATCHES_PER_WAKE; i++) {
+	while (total < WAKE_MSGS) {
 		n = kafka_in_poll(d->in, d->cfg.batch, on_batch, d);
 		if (n == -1) {
 			count_apply(d);
@@ -273,6 +272,7 @@ on_input(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n == 0)
 			break;
+		total += n;
 		if (d->paused) {
 			log_info("store: applying again");
 			d->paused = 0;

@@ -92,7 +92,7 @@ Test(config, defaults)
 	cr_assert_eq(cfg.http_timeout, 10);
 	cr_assert_eq(cfg.max_conns, 1024);
 	cr_assert_eq(cfg.auth_fail_rate, 10);
-	cr_assert_eq(cfg.batch, 1000);
+	cr_assert_eq(cfg.batch, 4096);
 	cr_assert_eq(cfg.partitions, 3);
 	cr_assert_eq(cfg.map_size, 65536);
 	cr_assert_eq(cfg.retention, 86400);
