@@ -20,6 +20,7 @@
 #include "consumers/apply/apply.h"
 #include "consumers/log/log.h"
 #include "consumers/publish/publish.h"
+#include "consumers/text/jout.h"
 #include "consumers/text/utf8.h"
 #include "store/graph/store.h"
 
@@ -126,92 +127,6 @@ jstr(const char *s)
 	j = json_string(fix);
 	free(fix);
 	return j;
-}
-
-/*
- * A bounded output buffer: whatever does not fit sets full, and the
- * message goes the slow way.
- */
-struct jout {
-	char	*p;
-	size_t	 len, cap;
-	int	 full;
-};
-
-static void
-jo_raw(struct jout *j, const char *s, size_t n)
-{
-	if (j->full || n > j->cap - j->len) {
-		j->full = 1;
-		return;
-	}
-	memcpy(j->p + j->len, s, n);
-	j->len += n;
-}
-
-#define jo_lit(j, s)	jo_raw((j), (s), sizeof(s) - 1)
-
-static void
-jo_int(struct jout *j, long long v)
-{
-	char	b[24];
-	int	n;
-
-	n = snprintf(b, sizeof(b), "%lld", v);
-	jo_raw(j, b, (size_t)n);
-}
-
-/*
- * s as a JSON string, escaped as jansson's dump does (", \ and control
- * characters; \b \f \n \r \t by name, others as \u00XX), each byte of a
- * bad UTF-8 sequence as U+FFFD (jstr()).  O(strlen(s)).
- */
-static void
-jo_str(struct jout *j, const char *s)
-{
-	static const char	 hx[] = "0123456789ABCDEF";
-	const char		*p, *run;
-	char			 e[6];
-	size_t			 n;
-	unsigned char		 c;
-
-	jo_lit(j, "\"");
-	for (p = run = s; *p != '\0'; p += n) {
-		c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			n = 1;
-			continue;
-		}
-		if (c >= 0x80 && (n = utf8_seq(p)) > 0)
-			continue;
-		jo_raw(j, run, (size_t)(p - run));
-		n = 1;
-		if (c >= 0x80)
-			jo_lit(j, "\xef\xbf\xbd");
-		else if (c == '"' || c == '\\') {
-			e[0] = '\\';
-			e[1] = (char)c;
-			jo_raw(j, e, 2);
-		} else if (c == '\b')
-			jo_lit(j, "\\b");
-		else if (c == '\f')
-			jo_lit(j, "\\f");
-		else if (c == '\n')
-			jo_lit(j, "\\n");
-		else if (c == '\r')
-			jo_lit(j, "\\r");
-		else if (c == '\t')
-			jo_lit(j, "\\t");
-		else {
-			memcpy(e, "\\u00", 4);
-			e[4] = hx[c >> 4];
-			e[5] = hx[c & 15];
-			jo_raw(j, e, 6);
-		}
-		run = p + 1;
-	}
-	jo_raw(j, run, (size_t)(p - run));
-	jo_lit(j, "\"");
 }
 
 /* The "cause" object of a revocation message; NULL on out of memory. */
@@ -548,22 +463,22 @@ jo_path(struct jout *j, const char *const *near, size_t n, const char *root)
 {
 	size_t	i, keep;
 
-	jo_lit(j, ",\"depth\":");
-	jo_int(j, (long long)n - 1);
-	jo_lit(j, ",\"path\":[");
+	jout_lit(j, ",\"depth\":");
+	jout_int(j, (long long)n - 1);
+	jout_lit(j, ",\"path\":[");
 	keep = n < PATH_KEEP ? n : PATH_KEEP;
 	if (n > keep) {
-		jo_str(j, root);
-		jo_lit(j, ",");
+		jout_str(j, root);
+		jout_lit(j, ",");
 	}
 	for (i = keep; i > 0; i--) {
-		jo_str(j, near[i - 1]);
+		jout_str(j, near[i - 1]);
 		if (i > 1)
-			jo_lit(j, ",");
+			jout_lit(j, ",");
 	}
-	jo_lit(j, "]");
+	jout_lit(j, "]");
 	if (n > PATH_KEEP + 1)
-		jo_lit(j, ",\"path_truncated\":true");
+		jout_lit(j, ",\"path_truncated\":true");
 }
 
 /* s is valid UTF-8 (jstr() keeps it as it is). */
@@ -589,7 +504,7 @@ static long
 render_fast(struct store_txn *txn, const struct store_token *tok,
     const struct store_cause *c, char *out, size_t cap)
 {
-	struct jout	 j = { out, 0, cap, 0 };
+	struct jout	 j = { out, 0, cap, 0, 0 };
 	const char	*near[PATH_KEEP], *root, *key = NULL;
 	char		 id[65];
 	size_t		 n;
@@ -609,33 +524,33 @@ render_fast(struct store_txn *txn, const struct store_token *tok,
 	if (path_up(txn, tok, near, &n, &root) == -1)
 		return -1;
 	publish_revocation_id(c->event_id, tok->iss, tok->jti, id);
-	jo_lit(&j, "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"");
-	jo_raw(&j, id, 64);
-	jo_lit(&j, "\",\"time\":");
-	jo_int(&j, (long long)c->time);
-	jo_lit(&j, ",\"iss\":");
-	jo_str(&j, tok->iss);
-	jo_lit(&j, ",\"jti\":");
-	jo_str(&j, tok->jti);
-	jo_lit(&j, ",\"sub\":");
-	jo_str(&j, tok->sub);
-	jo_lit(&j, ",\"client_id\":");
-	jo_str(&j, tok->client_id);
-	jo_lit(&j, ",\"cause\":{\"event\":");
-	jo_str(&j, c->event_id);
+	jout_lit(&j, "{\"v\":1,\"type\":\"token.revoked\",\"id\":\"");
+	jout_raw(&j, id, 64);
+	jout_lit(&j, "\",\"time\":");
+	jout_int(&j, (long long)c->time);
+	jout_lit(&j, ",\"iss\":");
+	jout_str(&j, tok->iss);
+	jout_lit(&j, ",\"jti\":");
+	jout_str(&j, tok->jti);
+	jout_lit(&j, ",\"sub\":");
+	jout_str(&j, tok->sub);
+	jout_lit(&j, ",\"client_id\":");
+	jout_str(&j, tok->client_id);
+	jout_lit(&j, ",\"cause\":{\"event\":");
+	jout_str(&j, c->event_id);
 	if (key != NULL) {
-		jo_lit(&j, ",\"");
-		jo_raw(&j, key, strlen(key));
-		jo_lit(&j, "\":");
-		jo_str(&j, c->target);
+		jout_lit(&j, ",\"");
+		jout_raw(&j, key, strlen(key));
+		jout_lit(&j, "\":");
+		jout_str(&j, c->target);
 	}
 	if (c->reason[0] != '\0') {
-		jo_lit(&j, ",\"reason\":");
-		jo_str(&j, c->reason);
+		jout_lit(&j, ",\"reason\":");
+		jout_str(&j, c->reason);
 	}
-	jo_lit(&j, "}");
+	jout_lit(&j, "}");
 	jo_path(&j, near, n, root);
-	jo_lit(&j, "}");
+	jout_lit(&j, "}");
 	return j.full ? 0 : (long)j.len;
 }
 

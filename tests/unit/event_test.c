@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 
 #include "consumers/event/event.h"
 
@@ -982,6 +983,37 @@ Test(event, claims_act_copied_as_given)
 	    "\"act\":{\"iss\":\"x\",\"sub\":\"b\"}},\"may_act\":{\"sub\":\"m\","
 	    "\"extra\":[1]}}") != NULL, "%s", s);
 	free(s);
+}
+
+/*
+ * The claims blob is written by hand: byte for byte what jansson dumps
+ * of the same content, escapes and non-ASCII included.
+ */
+Test(event, claims_are_janssons_bytes)
+{
+	static const char *const extra[] = {
+	    ",\"scope\":\"a \\\"b\\\" \\\\ c\\n\\t\\u0001\\u001f\\u007f\"",
+	    ",\"aud\":[\"\\u00e9\\u20ac\",\"\\ud83d\\ude00/\\b\\f\\r\"]",
+	    ",\"aud\":[\"one\"],\"nbf\":7,\"iat\":0",
+	    ",\"act\":{\"sub\":\"a\\\"\",\"x\":{\"y\":[1,2.5,null,true]},"
+	    "\"act\":{\"iss\":\"\\u0002?\"}},\"may_act\":{\"iss\":\"q\"}" };
+	json_t	*j;
+	char	*s, *again;
+	size_t	 i, len;
+
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		ok(issued("", extra[i]));
+		s = event_claims(&ev, &len);
+		cr_assert_not_null(s, "%s", extra[i]);
+		cr_assert_eq(strlen(s), len);
+		j = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL);
+		cr_assert_not_null(j, "not JSON: %s", s);
+		again = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		cr_expect_str_eq(s, again);
+		free(again);
+		json_decref(j);
+		free(s);
+	}
 }
 
 /* The same claims, for an event filled by hand (no JSON behind it). */
