@@ -1,8 +1,9 @@
 /*
  * event_fuzz: libFuzzer target for the input-event decoder.
  *
- * Feeds any bytes to event_decode() and, on success, renders and
- * re-parses the claims blob, which must round-trip.  Build and run with
+ * Feeds any bytes to jparse (which must agree with jansson) and to
+ * event_decode() and, on success, renders and re-parses the claims
+ * blob, which must round-trip.  Build and run with
  * scripts/fuzz.sh.
  *
  * Built with every consumers/ and store/ source (the kind names of
@@ -13,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "consumers/event/event.h"
+#include "consumers/text/jparse.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -37,6 +41,29 @@ check_claims(const struct event *ev)
 	free(s);
 }
 
+/* What jparse takes, jansson takes into the same tree (jparse.h). */
+static void
+check_jparse(const uint8_t *data, size_t size)
+{
+	json_t	*a, *b;
+	char	*da, *db;
+
+	if ((a = jparse_object((const char *)data, size)) == NULL)
+		return;
+	b = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
+	    NULL);
+	if (b == NULL || !json_equal(a, b))
+		abort();
+	da = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	db = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (da == NULL || db == NULL || strcmp(da, db) != 0)
+		abort();
+	free(da);
+	free(db);
+	json_decref(a);
+	json_decref(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -44,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char	*reason = NULL;
 	char		 err[256];
 
+	check_jparse(data, size);
 	if (event_decode(data, size, 0, &ev, &reason, err, sizeof(err)) == 0) {
 		if (ev.type == EV_ISSUED)
 			check_claims(&ev);
