@@ -754,7 +754,8 @@ profile_check(const struct profile_config *cfg, const struct ev_token *tok,
 {
 	struct pctx	 c;
 
-	memset(res, 0, sizeof(*res));
+	/* viol[] past nviol is never read: 8 KiB not cleared per check */
+	res->nviol = 0;
 	res->own = STORE_ACTIVE;
 	res->rule = RULE_NONE;
 	if (cfg->mode == PROFILE_OFF)

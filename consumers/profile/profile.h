@@ -56,7 +56,8 @@ struct profile_result {
 	int		 own;		/* STORE_ACTIVE, _PENDING or _DENIED */
 	int		 rule;		/* the rule behind own, or RULE_NONE */
 	size_t		 nviol;
-	struct profile_violation viol[PROFILE_MAX_VIOLATIONS];
+	struct profile_violation viol[PROFILE_MAX_VIOLATIONS]; /* [nviol..)
+					   unspecified */
 };
 
 struct profile_config {
