@@ -10,9 +10,15 @@
  * publish_entry().  Built with -DNO_PUBLISH it links against libstore
  * alone and skips the last step.
  *
- * usage: store-bench [-k] [-n nodes] [-f fanout] [-b batch] [-s seed]
- *	  [-m map MiB] [-o issue|shuffled|both] [-P] dir
- * -P skips the message derivation.  With STORE_BENCH_STOP set in the
+ * usage: store-bench [-kMPW] [-n nodes] [-f fanout] [-b batch] [-s seed]
+ *	  [-m map MiB] [-o issue|shuffled|both] [-p pg_seconds] dir
+ * -P skips the message derivation.  -W also times a naive LMDB walk on
+ * the same tree (the baseline: jti strings as keys, one mdb_get and one
+ * mdb_put per token, children read one duplicate at a time), in
+ * dir/naive.  -p gives the seconds PostgreSQL took to revoke the same
+ * tree (measured by scripts/bench.sh), for the ratio.  -M adds one
+ * tab-separated line per result for scripts: "result ORDER N REVOKE_S
+ * COMMIT_S PUBLISH_S MSGS MSG_BYTES DB_BYTES" and "naive N SECONDS".  With STORE_BENCH_STOP set in the
  * environment it stops itself (SIGSTOP) just before and after the
  * revocation, for a profiler to attach.
  * Each variant gets a fresh database in dir/<variant>, removed at the
@@ -29,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "consumers/text/b64.h"
 #include "store/graph/store.h"
 #ifndef NO_PUBLISH
@@ -40,9 +48,6 @@
 #define CLAIMS_LEN	150
 #define IAT		1764380000
 
-/* Quoted baselines, seconds, for the 1,000,000-node tree. */
-#define BASE_NAIVE	3.9
-#define BASE_PG		17.0
 
 struct opts {
 	size_t		 n;
@@ -52,6 +57,10 @@ struct opts {
 	uint64_t	 seed;
 	int		 keep;
 	int		 nopublish;
+	int		 naive;		/* -W: time the naive walk too */
+	int		 machine;	/* -M: tab-separated lines too */
+	double		 pg_s;		/* -p: PostgreSQL's seconds; 0 none */
+	double		 naive_s;	/* measured by -W; 0: not run */
 	const char	*order;
 	const char	*dir;
 };
@@ -363,8 +372,152 @@ run(const struct opts *o, const char *name, int shuffle, struct result *r)
 	free(jtis);
 }
 
+/*
+ * The naive walk, the baseline of the cascade: a plain LMDB layout with
+ * jti strings as keys ("tok": jti -> status byte and claims; "kids": jti
+ * -> child jtis, MDB_DUPSORT), and a breadth-first walk that reads and
+ * rewrites each token's record and reads its children one duplicate at
+ * a time.  The same tree as run() (parent of i is (i - 1) / fanout).
+ */
 static void
-report(const struct opts *o, const struct result *r, size_t nr)
+naive_put(MDB_txn *t, MDB_dbi *dbi, const char *jtis, size_t i,
+    size_t fanout)
+{
+	char	 rec[CLAIMS_LEN + 64];
+	MDB_val	 k, v;
+
+	rec[0] = STORE_ACTIVE;
+	k.mv_data = (void *)(uintptr_t)JTI(jtis, i);
+	k.mv_size = JTI_LEN;
+	v.mv_data = rec;
+	v.mv_size = 1 + make_claims(rec + 1, sizeof(rec) - 1, i);
+	if (mdb_put(t, dbi[0], &k, &v, 0) != 0)
+		die("naive: mdb_put token");
+	if (i == 0)
+		return;
+	v = k;
+	k.mv_data = (void *)(uintptr_t)JTI(jtis, (i - 1) / fanout);
+	if (mdb_put(t, dbi[1], &k, &v, 0) != 0)
+		die("naive: mdb_put edge");
+}
+
+/* Revoke one token: read its record, write it back revoked. */
+static int
+naive_mark(MDB_txn *t, MDB_dbi tok, MDB_val *k)
+{
+	char	 rec[CLAIMS_LEN + 64];
+	MDB_val	 v;
+
+	if (mdb_get(t, tok, k, &v) != 0 || v.mv_size > sizeof(rec))
+		die("naive: token missing");
+	if (((const char *)v.mv_data)[0] == STORE_REVOKED)
+		return 0;
+	memcpy(rec, v.mv_data, v.mv_size);
+	rec[0] = STORE_REVOKED;
+	v.mv_data = rec;
+	if (mdb_put(t, tok, k, &v, 0) != 0)
+		die("naive: mdb_put status");
+	return 1;
+}
+
+/* Breadth-first from the root; the queue holds copies of the jtis. */
+static size_t
+naive_walk(MDB_txn *t, MDB_dbi *dbi, const char *root, size_t n)
+{
+	char		*q;
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	size_t		 head = 0, tail = 0, done = 0;
+	int		 rc;
+
+	if ((q = malloc(n * JTI_LEN)) == NULL ||
+	    mdb_cursor_open(t, dbi[1], &c) != 0)
+		die("naive: out of memory");
+	memcpy(q, root, JTI_LEN);
+	tail = 1;
+	while (head < tail) {
+		k.mv_data = q + head++ * JTI_LEN;
+		k.mv_size = JTI_LEN;
+		done += (size_t)naive_mark(t, dbi[0], &k);
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+			if (tail >= n || v.mv_size != JTI_LEN)
+				die("naive: not a tree");
+			memcpy(q + tail++ * JTI_LEN, v.mv_data, JTI_LEN);
+		}
+	}
+	mdb_cursor_close(c);
+	free(q);
+	return done;
+}
+
+static MDB_env *
+naive_open(const char *path, size_t map_mib, MDB_dbi *dbi)
+{
+	MDB_env	*env;
+	MDB_txn	*t;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		die("%s: %s", path, strerror(errno));
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 2) != 0 ||
+	    mdb_env_set_mapsize(env, (map_mib ? map_mib : 65536) << 20) != 0 ||
+	    mdb_env_open(env, path, 0, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, 0, &t) != 0 ||
+	    mdb_dbi_open(t, "tok", MDB_CREATE, &dbi[0]) != 0 ||
+	    mdb_dbi_open(t, "kids", MDB_CREATE | MDB_DUPSORT, &dbi[1]) != 0 ||
+	    mdb_txn_commit(t) != 0)
+		die("naive: cannot open %s", path);
+	return env;
+}
+
+/* Build the tree in issue order, then time the walk, commit included. */
+static double
+naive_run(const struct opts *o)
+{
+	char		 path[4096];
+	MDB_env		*env;
+	MDB_txn		*t = NULL;
+	MDB_dbi		 dbi[2];
+	char		*jtis = make_jtis(o->n);
+	size_t		 i, got;
+	double		 t0;
+
+	if (snprintf(path, sizeof(path), "%s/naive", o->dir) >=
+	    (int)sizeof(path))
+		die("path too long");
+	rm_db(path);
+	env = naive_open(path, o->map_mib, dbi);
+	fprintf(stderr, "naive: issuing %zu tokens...\n", o->n);
+	for (i = 0; i < o->n; i++) {
+		if (t == NULL && mdb_txn_begin(env, NULL, 0, &t) != 0)
+			die("naive: mdb_txn_begin");
+		naive_put(t, dbi, jtis, i, o->fanout);
+		if ((i + 1) % o->batch == 0 && mdb_txn_commit(t) != 0)
+			die("naive: mdb_txn_commit");
+		if ((i + 1) % o->batch == 0)
+			t = NULL;
+	}
+	if (t != NULL && mdb_txn_commit(t) != 0)
+		die("naive: mdb_txn_commit");
+	fprintf(stderr, "naive: revoking the root...\n");
+	t0 = now();
+	if (mdb_txn_begin(env, NULL, 0, &t) != 0)
+		die("naive: mdb_txn_begin");
+	got = naive_walk(t, dbi, JTI(jtis, 0), o->n);
+	if (mdb_txn_commit(t) != 0)
+		die("naive: commit of the walk");
+	t0 = now() - t0;
+	if (got != o->n)
+		die("naive: %zu revoked of %zu", got, o->n);
+	mdb_env_close(env);
+	if (!o->keep)
+		rm_db(path);
+	free(jtis);
+	return t0;
+}
+
+static void
+report_table(const struct opts *o, const struct result *r, size_t nr)
 {
 	double	 rc;
 	size_t	 i;
@@ -387,6 +540,32 @@ report(const struct opts *o, const struct result *r, size_t nr)
 		printf(" %8.0f\n", (double)r[i].map_used / (1 << 20));
 	}
 	printf("\n");
+}
+
+/* The baselines measured in this run (-W, -p): ratios against them. */
+static void
+report_ratios(const struct opts *o, const struct result *r, double rc)
+{
+	if (o->naive_s > 0)
+		printf("%-9s revoke+commit %.3f s: %.1fx the naive LMDB walk "
+		    "(%.3f s)\n", r->name, rc, o->naive_s / rc, o->naive_s);
+	if (o->pg_s > 0) {
+		printf("%-9s revoke+commit %.3f s: %.1fx PostgreSQL (%.3f s)",
+		    r->name, rc, o->pg_s / rc, o->pg_s);
+		if (r->publish_s >= 0)
+			printf("; with publish %.3f s: %.1fx PostgreSQL",
+			    rc + r->publish_s, o->pg_s / (rc + r->publish_s));
+		printf("\n");
+	}
+}
+
+static void
+report(const struct opts *o, const struct result *r, size_t nr)
+{
+	double	 rc;
+	size_t	 i;
+
+	report_table(o, r, nr);
 	for (i = 0; i < nr; i++) {
 		rc = r[i].revoke_s + r[i].commit_s;
 		printf("%-9s newly revoked %llu, cascade entry %llu ids",
@@ -397,23 +576,20 @@ report(const struct opts *o, const struct result *r, size_t nr)
 			    r[i].msgs ? (double)r[i].msg_bytes / r[i].msgs :
 			    0.0);
 		printf("\n");
-		printf("%-9s revoke+commit %.3f s: %.1fx the naive LMDB walk "
-		    "(%.1f s), %.1fx PostgreSQL (%.0f s)", r[i].name, rc,
-		    BASE_NAIVE / rc, BASE_NAIVE, BASE_PG / rc, BASE_PG);
-		if (r[i].publish_s >= 0)
-			printf("; with publish %.3f s: %.1fx PostgreSQL",
-			    rc + r[i].publish_s, BASE_PG /
-			    (rc + r[i].publish_s));
-		printf("\n");
+		report_ratios(o, &r[i], rc);
 		printf("%-9s recomputation: root denied %.3f s, restored "
 		    "%.3f s (set_own and commit)\n", r[i].name, r[i].deny_s,
 		    r[i].undeny_s);
+		if (o->machine)
+			printf("result\t%s\t%zu\t%.6f\t%.6f\t%.6f\t%ld\t%zu\t"
+			    "%zu\n", r[i].name, o->n, r[i].revoke_s,
+			    r[i].commit_s, r[i].publish_s, r[i].msgs,
+			    r[i].msg_bytes, r[i].map_used);
 	}
-	printf("goal: >= 50x PostgreSQL, <= %.2f s (baselines quoted for "
-	    "1,000,000 tokens)\n", BASE_PG / 50);
-	if (o->n != 1000000)
-		printf("note: %zu tokens here, so the ratios are not "
-		    "comparable\n", o->n);
+	if (o->machine && o->naive_s > 0)
+		printf("naive\t%zu\t%.6f\n", o->n, o->naive_s);
+	printf("goal: >= 50x PostgreSQL on the same tree (scripts/bench.sh "
+	    "measures it and passes -p)\n");
 #ifdef NO_PUBLISH
 	printf("note: built without consumers/publish: message derivation "
 	    "skipped\n");
@@ -436,29 +612,33 @@ num(const char *s, size_t min)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: store-bench [-k] [-n nodes] [-f fanout] "
+	fprintf(stderr, "usage: store-bench [-kMPW] [-n nodes] [-f fanout] "
 	    "[-b batch] [-s seed] [-m map_MiB]\n"
-	    "\t[-o issue|shuffled|both] [-P] dir\n");
+	    "\t[-o issue|shuffled|both] [-p pg_seconds] dir\n");
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct opts	 o = { 1000000, 8, 100000, 0, 1, 0, 0, "both", NULL };
+	struct opts	 o = { 1000000, 8, 100000, 0, 1, 0, 0, 0, 0, 0, 0,
+	    "both", NULL };
 	struct result	 r[2];
 	size_t		 nr = 0;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "b:f:km:n:o:Ps:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:kMm:n:o:p:PWs:")) != -1) {
 		switch (ch) {
 		case 'b': o.batch = num(optarg, 1); break;
 		case 'f': o.fanout = num(optarg, 1); break;
 		case 'k': o.keep = 1; break;
+		case 'M': o.machine = 1; break;
 		case 'm': o.map_mib = num(optarg, 1); break;
 		case 'n': o.n = num(optarg, 1); break;
 		case 'o': o.order = optarg; break;
+		case 'p': o.pg_s = strtod(optarg, NULL); break;
 		case 'P': o.nopublish = 1; break;
+		case 'W': o.naive = 1; break;
 		case 's': o.seed = num(optarg, 0); break;
 		default: usage();
 		}
@@ -475,6 +655,8 @@ main(int argc, char *argv[])
 		run(&o, "shuffled", 1, &r[nr++]);
 	if (nr == 0)
 		usage();
+	if (o.naive)
+		o.naive_s = naive_run(&o);
 	report(&o, r, nr);
 	return 0;
 }
