@@ -18,9 +18,9 @@
  * dir/naive.  -p gives the seconds PostgreSQL took to revoke the same
  * tree (measured by scripts/bench.sh), for the ratio.  -M adds one
  * tab-separated line per result for scripts: "result ORDER N REVOKE_S
- * COMMIT_S PUBLISH_S MSGS MSG_BYTES DB_BYTES" and "naive N SECONDS".  With STORE_BENCH_STOP set in the
- * environment it stops itself (SIGSTOP) just before and after the
- * revocation, for a profiler to attach.
+ * COMMIT_S PUBLISH_S MSGS MSG_BYTES DB_BYTES" and "naive N SECONDS".
+ * With STORE_BENCH_STOP set in the environment it stops itself
+ * (SIGSTOP) just before and after the revocation, for a profiler to attach.
  * Each variant gets a fresh database in dir/<variant>, removed at the
  * end unless -k.
  */
