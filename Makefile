@@ -103,12 +103,18 @@ soak:
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all $(BUILD)/store-bench \
-	    $(BUILD)/expiry-bench
+	    $(BUILD)/expiry-bench $(BUILD)/consume-bench \
+	    $(BUILD)/produce-bench
 	@scripts/bench.sh $(BUILD)
 
 $(BUILD)/store-bench: $(BUILD)/scripts/store_bench.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 $(BUILD)/expiry-bench: $(BUILD)/scripts/expiry_bench.o $(BUILD)/libstore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+# The bare librdkafka baselines of the ingest and publish benches.
+$(BUILD)/consume-bench: $(BUILD)/scripts/consume_bench.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
+$(BUILD)/produce-bench: $(BUILD)/scripts/produce_bench.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKGLIBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.

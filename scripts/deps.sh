@@ -7,7 +7,7 @@ build="build-essential pkg-config libevent-dev librdkafka-dev liblmdb-dev
 libjansson-dev libssl-dev libcrypt-dev kcat curl"
 test="$build libcriterion-dev graphviz openjdk-17-jre-headless maven
 ca-certificates python3"
-bench="$test wrk nginx-light gnuplot-nox"
+bench="$test wrk nginx-light gnuplot-nox postgresql time"
 
 case "${1:-build}" in
 build) want=$build ;;
