@@ -42,7 +42,7 @@ small)
 	PUB_N=100000
 	EXP_DEFAULT="-t 300 -r 300 -l 60 -R 30 -e 10"
 	HTTP_DURATION=2s
-	IDLE_DURATION=3s ;;
+	IDLE_DURATION=2s ;;
 full)
 	INGEST_N=300000
 	REPLAY_SIZES="100000 1000000 ${REPLAY_MAX:-3000000}"
@@ -242,7 +242,7 @@ section_expiry() {
 		echo
 		echo "| second | bytes, expiry on | records | bytes, expiry off | records |"
 		echo "|---|---|---|---|---|"
-		awk -F, 'NR > 1 && (NR - 2) % 30 == 0 { printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' \
+		awk -F, 'NR > 1 && (NR - 2) % 10 == 0 { printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' \
 		    bench/expiry.csv
 		awk -F, 'END { printf "\nAt the end: %.1f MB with expiry (%d records), %.1f MB without (%d): %.1f%%.\n", $2 / 1e6, $3, $4 / 1e6, $5, 100 * $2 / $4 }' \
 		    bench/expiry.csv
@@ -692,7 +692,8 @@ section_replay() {
 		echo "## Replay events/s as the log grows"
 		echo
 		echo "\`$build/revokerctl replay --db EMPTY --file LOG\` of \`$build/revokerctl gen --events N\`"
-		echo "logs, under \`/usr/bin/time -f %M\` (max RSS); the rate is replay's own summary line."
+		echo "logs, under \`/usr/bin/time -f %M\` (max RSS, which counts the LMDB map's pages the process touched);"
+		echo "the rate is replay's own summary line."
 		echo "Logs past 1M events are replayed once (time budget)."
 		echo
 		echo "| events | seconds | events/s | max RSS MB | db bytes per token |"
