@@ -14,7 +14,7 @@
 # The daemon stays up throughout and ends with exit 0.
 . "$(dirname "$0")/lib.sh"
 
-N=${F0002_TOKENS:-5000}	# tokens of trees ta and tb
+N=${F0002_TOKENS:-20000}	# tokens of trees ta and tb
 NC=${F0002_TOKENS_C:-25000}	# of tree tc: a warm producer drains fast
 
 # jtis_revoked PREFIX: the distinct jtis starting with PREFIX in the topic.
