@@ -267,7 +267,7 @@ kafka_in_poll(struct kafka_in *in, size_t max,
 int64_t
 kafka_in_lag(struct kafka_in *in, int *known)
 {
-	int64_t lag = 0, lo, hi;
+	int64_t lag = 0, lo, hi, at;
 	int p;
 
 	*known = in->np > 0;
@@ -277,8 +277,18 @@ kafka_in_lag(struct kafka_in *in, int *known)
 			*known = 0;
 			continue;
 		}
-		if (hi > in->next[p])
-			lag += hi - in->next[p];
+		/*
+		 * next[p] < 0: nothing read yet and the start unknown when
+		 * assigned (a topic just created, its watermarks not served
+		 * yet): we read from the log's start, lo.  Not next[p] itself,
+		 * or an empty new topic looked 1 behind for ever.
+		 */
+		if ((at = in->next[p]) < 0 && (at = lo) < 0) {
+			*known = 0;
+			continue;
+		}
+		if (hi > at)
+			lag += hi - at;
 	}
 	return lag;
 }

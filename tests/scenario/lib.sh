@@ -554,7 +554,8 @@ make_clients() {
 # missing), listening on 127.0.0.1:$PORT (a free port, kept across
 # restarts), output appended to $T/revokerd.log; wait (up to
 # DAEMON_START_TIMEOUT s) for /healthz. Creates the four topics first
-# (3 partitions; topic_create before to have others). Sets DAEMON_PID, URL.
+# (3 partitions; topic_create before to have others; NO_TOPICS=1: none,
+# revokerd creates them). Sets DAEMON_PID, URL.
 # Retention is $RETENTION (10 years unless set, or a later --retention
 # flag), so the fixed dates of generated logs are not swept under a test
 # of something else; the expiry scenarios set their own.
@@ -566,7 +567,9 @@ daemon_start() {
 	[ -f "$T/clients" ] || make_clients "$T/clients"
 	[ -n "$PORT" ] || PORT=$(_free_port)
 	URL=http://127.0.0.1:$PORT
-	topic_ensure "$TOPIC_IN" "$TOPIC_OUT" "$TOPIC_VIOL" "$TOPIC_DLQ" ||
+	# NO_TOPICS=1: leave them to revokerd (it creates what is missing).
+	[ -n "${NO_TOPICS:-}" ] ||
+	    topic_ensure "$TOPIC_IN" "$TOPIC_OUT" "$TOPIC_VIOL" "$TOPIC_DLQ" ||
 	    bail "create the topics"
 	echo "=== daemon_start $(date +%T) $*" >>"$T/revokerd.log"
 	"$BUILD/revokerd" --brokers "$BOOTSTRAP" --db "$T/db" \
