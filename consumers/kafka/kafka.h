@@ -122,6 +122,11 @@ struct sink	 kafka_out_sink(struct kafka_out *);
 int		 kafka_out_send(struct kafka_out *, const char *topic,
 		    const void *key, size_t klen, const void *val, size_t vlen,
 		    uint64_t tag);
+/*
+ * Learn topic's partitions now, not at its first message (up to 8
+ * topics; 0 or -1).
+ */
+int		 kafka_out_topic(struct kafka_out *, const char *topic);
 /* Serve delivery reports (calls dr); never blocks when timeout is 0. */
 void		 kafka_out_poll(struct kafka_out *, int timeout_ms);
 /* 1 once the producer has hit a fatal error (it cannot send again). */

@@ -12,8 +12,12 @@
 #include "consumers/kafka/kafka_int.h"
 #include "consumers/log/log.h"
 
+#define OUT_TOPICS	8
+
 struct kafka_out {
 	rd_kafka_t	*rk;
+	rd_kafka_topic_t *topics[OUT_TOPICS];	/* kafka_out_topic() */
+	int		 ntopics;
 	sink_report_fn	*dr;
 	void		*arg;
 	time_t		 warned;
@@ -133,6 +137,25 @@ kafka_out_send(struct kafka_out *out, const char *topic, const void *key,
 	return 1;
 }
 
+/*
+ * A handle held from the start: librdkafka (2.0) asks for the metadata
+ * of a topic it has no handle for on its one-second scan, after the
+ * first message to it, so each first message (the first revocation of
+ * a cascade, the first /revoke) waited up to a second.  O(1).
+ */
+int
+kafka_out_topic(struct kafka_out *out, const char *topic)
+{
+	rd_kafka_topic_t *t;
+
+	if (out->ntopics == OUT_TOPICS)
+		return -1;
+	if ((t = rd_kafka_topic_new(out->rk, topic, NULL)) == NULL)
+		return -1;
+	out->topics[out->ntopics++] = t;
+	return 0;
+}
+
 void
 kafka_out_poll(struct kafka_out *out, int timeout_ms)
 {
@@ -165,8 +188,12 @@ kafka_out_flush(struct kafka_out *out, int timeout_ms)
 void
 kafka_out_free(struct kafka_out **op)
 {
+	int i;
+
 	if (op == NULL || *op == NULL)
 		return;
+	for (i = 0; i < (*op)->ntopics; i++)
+		rd_kafka_topic_destroy((*op)->topics[i]);
 	rd_kafka_destroy((*op)->rk);
 	free(*op);
 	*op = NULL;

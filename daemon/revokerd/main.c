@@ -480,6 +480,12 @@ start_kafka(struct daemon *d, char *err, size_t errlen)
 	if ((d->out = kafka_out_new(d->brokers, on_delivery, d, err,
 	    errlen)) == NULL)
 		return -1;
+	if (kafka_out_topic(d->out, d->cfg.topic_out) == -1 ||
+	    kafka_out_topic(d->out, d->cfg.topic_violations) == -1 ||
+	    kafka_out_topic(d->out, d->cfg.topic_dlq) == -1 ||
+	    kafka_out_topic(d->out, d->cfg.topic_in) == -1)
+		log_warnx("kafka producer: no topic handle (going on: the "
+		    "first message to a topic may wait a second)");
 	sink = kafka_out_sink(d->out);
 	drain_set_sink(d->drain, &sink);
 	drain_set_mode(d->drain, d->cfg.profile);
