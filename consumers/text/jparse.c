@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "consumers/text/jparse.h"
+#include "consumers/text/utf8.h"
 
 struct jp {
 	const unsigned char	*p, *end;
@@ -26,34 +27,6 @@ ws(struct jp *j)
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
 	    *j->p == '\n' || *j->p == '\r'))
 		j->p++;
-}
-
-/* The length of the UTF-8 sequence at p (before end), 0 if invalid. */
-static size_t
-utf8_at(const unsigned char *p, const unsigned char *end)
-{
-	uint32_t	cp;
-	size_t		n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 static int
@@ -146,7 +119,8 @@ escaped(struct jp *j, size_t o, const char **s, size_t *n)
 				return -1;
 			continue;
 		}
-		m = c < 0x80 ? 1 : utf8_at(j->p, j->end);
+		m = c < 0x80 ? 1 : utf8_seqn((const char *)j->p,
+		    (size_t)(j->end - j->p));
 		if (m == 0)
 			return -1;
 		memcpy(j->esc + o, j->p, m);
@@ -186,7 +160,8 @@ string(struct jp *j, const char **s, size_t *n)
 			j->p++;
 			continue;
 		}
-		if ((m = utf8_at(j->p, j->end)) == 0)
+		if ((m = utf8_seqn((const char *)j->p,
+		    (size_t)(j->end - j->p))) == 0)
 			return -1;
 		j->p += m;
 	}

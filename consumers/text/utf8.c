@@ -4,12 +4,14 @@
 #include "consumers/text/utf8.h"
 
 size_t
-utf8_seq(const char *s)
+utf8_seqn(const char *s, size_t avail)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
 	size_t n, i;
 
+	if (avail == 0)
+		return 0;
 	if (p[0] < 0x80)
 		return 1;
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -21,7 +23,8 @@ utf8_seq(const char *s)
 	else
 		return 0;
 	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+		/* Also stops at a NUL, before any byte past avail. */
+		if (i >= avail || (p[i] & 0xc0) != 0x80)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
@@ -29,6 +32,12 @@ utf8_seq(const char *s)
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+size_t
+utf8_seq(const char *s)
+{
+	return utf8_seqn(s, SIZE_MAX);	/* a NUL ends it first */
 }
 
 size_t

@@ -13,6 +13,8 @@
  * NUL.  O(1).
  */
 size_t	utf8_seq(const char *s);
+/* The same for s of avail bytes, NUL or not: reads none past them. */
+size_t	utf8_seqn(const char *s, size_t avail);
 
 /*
  * The length of the longest prefix of the NUL-terminated s that is at

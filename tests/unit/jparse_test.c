@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "consumers/text/jparse.h"
+#include "consumers/text/utf8.h"
 
 #define FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
 
@@ -178,4 +179,33 @@ Test(jparse, mutations_agree_with_jansson)
 	cr_log_info("mutations: jparse took %zu, jansson %zu", fast, slow);
 	cr_expect_gt(fast, 1000, "the fast path was hardly taken");
 	cr_expect_gt(slow - fast, 0, "no input left to jansson");
+}
+
+/*
+ * A character cut by the end of the buffer: never read past it (the
+ * buffer is allocated to the byte, so ASan sees any overread), and
+ * the object is declined.  The bounded validator it uses, directly.
+ */
+Test(jparse, utf8_cut_by_the_end_is_not_read_past)
+{
+	static const char whole[] = "{\"k\":\"\xe2\x82\xac\"}";
+	size_t cut;
+	char *buf;
+	json_t *o;
+
+	for (cut = 7; cut < 9; cut++) {
+		cr_assert_not_null(buf = malloc(cut));
+		memcpy(buf, whole, cut);
+		o = jparse_object(buf, cut);
+		cr_expect_null(o, "a buffer of %zu bytes", cut);
+		json_decref(o);
+		free(buf);
+	}
+	cr_expect_eq(utf8_seqn("\xe2\x82\xac", 3), 3);
+	cr_expect_eq(utf8_seqn("\xe2\x82\xac", 2), 0);
+	cr_expect_eq(utf8_seqn("\xe2\x82", 2), 0);
+	cr_expect_eq(utf8_seqn("a", 0), 0);
+	cr_expect_eq(utf8_seqn("a", 1), 1);
+	cr_expect_eq(utf8_seq("\xe2\x82\xac"), 3);
+	cr_expect_eq(utf8_seq("\xe2\x82"), 0);
 }
