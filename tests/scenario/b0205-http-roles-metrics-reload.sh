@@ -80,8 +80,11 @@ check_eq "the 403s counted on /metrics (4xx)" 2 \
 check_eq "three events applied" 3 "$(metric revokerd_events_applied_total)"
 check_eq "ready" 1 "$(metric revokerd_ready)"
 check_eq "lag 0" 0 "$(metric revokerd_consumer_lag)"
+# The gauges are read once a second: fetch again until they are.
 db_per_token() {
-	[ "$(metric revokerd_db_tokens)" -ge 1 ] &&
+	[ "$(http GET /metrics -u "$ADMIN")" = 200 ] &&
+	    cp "$T/body" "$T/metrics" &&
+	    [ "$(metric revokerd_db_tokens)" -ge 1 ] &&
 	    [ "$(metric revokerd_db_bytes)" -gt 0 ] &&
 	    [ "$(metric revokerd_db_bytes_per_token)" -eq \
 	    $(($(metric revokerd_db_bytes) / $(metric revokerd_db_tokens))) ]
